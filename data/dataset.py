@@ -1,0 +1,127 @@
+"""The processed dataset on disk: ``items.parquet`` and ``ingest_report.json`` in one folder.
+
+Writes are atomic (a temporary file in the same folder, then ``os.replace``), so an
+interrupted run leaves the previous dataset intact. A file lock keeps two writers apart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from data.config import ITEMS_FILE, LOCK_FILE, REPORT_FILE
+
+#: Column order of ``items.parquet``; documented in the README.
+ITEM_COLUMNS = (
+    "letter_id",
+    "letter_sha256",
+    "source_file",
+    "source_path",
+    "layout",
+    "synthetic",
+    "case_number",
+    "date_assigned",
+    "decision_date",
+    "priority",
+    "injury_date",
+    "ur_denial_date",
+    "application_received_date",
+    "age",
+    "sex",
+    "case_summary",
+    "item_index",
+    "item_text",
+    "service",
+    "quantity",
+    "partial_authorization",
+    "original_request",
+    "authorized_portion",
+    "retrospective",
+    "claims_admin_guideline",
+    "claims_admin_families",
+    # post-decision fields: for analysis only, never features (see data.config)
+    "decision",
+    "imr_guideline",
+    "imr_guideline_families",
+    "decision_rationale",
+    "reviewer_licensure",
+    "reviewer_specialty",
+)
+
+
+class DatasetBusy(RuntimeError):
+    """Another process holds the dataset lock."""
+
+
+@contextmanager
+def dataset_lock(out_dir: Path, timeout: float = 0) -> Iterator[None]:
+    """Hold the dataset folder's lock; raise :class:`DatasetBusy` if it is taken."""
+    from filelock import FileLock, Timeout
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(out_dir / LOCK_FILE))
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout as exc:
+        raise DatasetBusy(
+            f"{out_dir} is being written by another run (lock {out_dir / LOCK_FILE}); "
+            "wait for it to finish and try again"
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _atomic_write(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def empty_items() -> pd.DataFrame:
+    """An items table with every column and no rows."""
+    return pd.DataFrame({column: pd.Series(dtype=object) for column in ITEM_COLUMNS})
+
+
+def load_items(out_dir: Path) -> pd.DataFrame:
+    """The dataset's items, or an empty table when the folder has none yet."""
+    path = Path(out_dir) / ITEMS_FILE
+    if not path.exists():
+        return empty_items()
+    items = pd.read_parquet(path)
+    for column in ("claims_admin_families", "imr_guideline_families"):
+        items[column] = items[column].map(lambda v: [] if v is None else list(v))
+    return items
+
+
+def write_items(out_dir: Path, items: pd.DataFrame) -> None:
+    """Replace ``items.parquet`` atomically."""
+    items = items.loc[:, list(ITEM_COLUMNS)].reset_index(drop=True)
+    _atomic_write(Path(out_dir) / ITEMS_FILE, lambda p: items.to_parquet(p, index=False))
+
+
+def write_report(out_dir: Path, report: dict) -> None:
+    """Replace ``ingest_report.json`` atomically."""
+
+    def dump(path: Path) -> None:
+        path.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+
+    _atomic_write(Path(out_dir) / REPORT_FILE, dump)
+
+
+def load_report(out_dir: Path) -> dict | None:
+    """The last run's ingest report, if any."""
+    path = Path(out_dir) / REPORT_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
