@@ -13,7 +13,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -50,9 +50,8 @@ class FileOutcome:
     records: list[dict] = field(default_factory=list, repr=False)
 
     def report_entry(self) -> dict:
-        entry = {k: v for k, v in asdict(self).items() if k != "records" and v is not None}
-        entry.setdefault("items", 0)
-        return entry
+        fields = ("path", "status", "items", "reason", "kind", "sha256", "duplicate_of")
+        return {k: v for k in fields if (v := getattr(self, k)) is not None}
 
 
 def find_letter_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
@@ -110,7 +109,8 @@ def letter_records(path: Path, data: bytes, sha256: str) -> list[dict]:
         "reviewer_licensure": letter.reviewer_licensure,
         "reviewer_specialty": letter.reviewer_specialty,
     }
-    return [{**shared, **asdict(item)} for item in letter.items]
+    # vars(), not asdict(): asdict deep-copies every field, a third of the parse time
+    return [{**shared, **vars(item)} for item in letter.items]
 
 
 def process_file(path: Path, data: bytes | None = None, sha256: str | None = None) -> FileOutcome:

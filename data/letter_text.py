@@ -26,6 +26,7 @@ _BOMS = (
 _MAX_CONTROL_SHARE = 0.01
 #: Fewer non-space characters than this per page means the PDF has no usable text layer.
 _MIN_CHARS_PER_PAGE = 20
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _PDFIUM_LINE_END_HYPHEN = re.compile("[\ufffe\x02]")
 
 
@@ -115,7 +116,7 @@ def decode_text(data: bytes) -> str:
             "mark declares another encoding; re-save it as UTF-8",
             kind="encoding",
         ) from exc
-    controls = sum(1 for c in text if c < " " and c not in "\n\r\t\f")
+    controls = len(_CONTROL_CHARS.findall(text))
     if controls > _MAX_CONTROL_SHARE * len(text):
         raise LetterError(
             f"binary content ({controls} control characters) in a text file; "
