@@ -18,11 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from data.config import SHARED_LETTERS_DIR  # noqa: E402
-from data.ingest import ingest  # noqa: E402
-from data.letter_text import letter_text  # noqa: E402
+from data.config import SHARED_LETTERS_DIR
+from data.ingest import ingest
+from data.letter_text import letter_text
 
 
 def extraction(pdfs: list[Path]) -> None:
