@@ -1,0 +1,101 @@
+"""Throughput of ``StructuredFeatures.transform`` on 10,000 items (one process, one core).
+
+Three runs, all built from the real items of a dataset (no synthetic text):
+
+* ``replicated``: the real items repeated to 10,000 rows. Copies repeat their letter's
+  case summary, so the per-summary extraction cache is hit after the first copy (best case).
+* ``new letter per copy``: each copy of a letter gets a distinct summary (a suffix), so the
+  cache only helps items of the same letter, as on a fresh corpus (the realistic case).
+* ``every summary unique``: every row pays for the full summary extraction (worst case).
+
+Usage::
+
+    python benchmarks/bench_features.py [--dataset DIR] [--n 10000]
+
+Without ``--dataset`` the shared real letters are ingested into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from features import extractors as ex
+from features import structured
+
+
+def _items(dataset: str | None) -> pd.DataFrame:
+    if dataset:
+        return pd.read_parquet(Path(dataset) / "items.parquet")
+    from data.config import SHARED_LETTERS_DIR
+    from data.ingest import ingest
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ingest([SHARED_LETTERS_DIR], Path(tmp), workers=1)
+        return pd.read_parquet(Path(tmp) / "items.parquet")
+
+
+def _clear_caches() -> None:
+    for cached in (
+        structured._summary_findings,
+        structured._summary_features,
+        structured._summary_vector,
+    ):
+        cached.cache_clear()
+    for fn in (
+        ex.sentences,
+        ex.lower,
+        ex._voice,
+        ex._words,
+        ex._clause_breaks,
+        ex._sentence_starts,
+    ):
+        fn.cache_clear()
+
+
+def _time(transformer: structured.StructuredFeatures, items: pd.DataFrame) -> float:
+    _clear_caches()
+    start = time.perf_counter()
+    transformer.transform(items)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", help="dataset folder holding items.parquet")
+    parser.add_argument("--n", type=int, default=10_000, help="number of items")
+    args = parser.parse_args(argv)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    real = _items(args.dataset)
+    real = real[~real["synthetic"].astype(bool)] if "synthetic" in real else real
+    reps = -(-args.n // len(real))
+    copies = [real.assign(copy=i) for i in range(reps)]
+    items = pd.concat(copies, ignore_index=True).iloc[: args.n]
+    # Each copy of a letter gets its own summary text: a fresh corpus with the real
+    # items-per-letter ratio (items of one letter still share their summary).
+    per_letter = items.assign(case_summary=items["case_summary"] + " #" + items["copy"].astype(str))
+    unique = items.assign(case_summary=items["case_summary"] + " #" + items.index.astype(str))
+    transformer = structured.StructuredFeatures().fit(items)
+    letters = real["source_file"].nunique()
+    print(f"source: {len(real)} real items from {letters} letters, replicated x{reps}")
+    runs = (
+        ("replicated (cache hits)", items),
+        ("new letter per copy", per_letter),
+        ("every summary unique", unique),
+    )
+    for label, frame in runs:
+        seconds = _time(transformer, frame)
+        rate = len(frame) / seconds
+        print(f"{label:24} {len(frame)} items in {seconds:6.2f} s = {rate:6.0f} items/s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
