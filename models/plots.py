@@ -1,0 +1,66 @@
+"""Pictures a person would rather see than read: reliability diagram, importance chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on servers and CI
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def reliability_diagram(
+    y: np.ndarray, curves: dict[str, np.ndarray], path: Path, *, n_bins: int = 10, title: str = ""
+) -> Path:
+    """Observed overturn rate against mean predicted probability, quantile bins."""
+    plt = _pyplot()
+    fig, (ax, hist) = plt.subplots(
+        2, 1, figsize=(6, 7), gridspec_kw={"height_ratios": [3, 1]}, sharex=True
+    )
+    top = 0.0
+    for name, p in curves.items():
+        p = np.asarray(p, dtype=float)
+        order = np.argsort(p, kind="stable")
+        bins = [b for b in np.array_split(order, max(1, min(n_bins, len(p) // 10 or 1))) if len(b)]
+        mean_p = [p[b].mean() for b in bins]
+        observed = [np.asarray(y)[b].mean() for b in bins]
+        ax.plot(mean_p, observed, marker="o", label=name)
+        hist.hist(p, bins=20, range=(0, 1), alpha=0.5, label=name)
+        top = max(top, *mean_p, *observed)
+    top = min(1.0, top * 1.1 + 0.02)
+    ax.plot([0, top], [0, top], "k--", linewidth=1, label="perfectly calibrated")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_ylabel("observed overturn rate")
+    ax.set_title(title or "Reliability (held-out, letter-grouped)")
+    ax.legend(loc="upper left")
+    hist.set_xlabel("predicted P(Overturned)")
+    hist.set_ylabel("items")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def importance_chart(table: pd.DataFrame, path: Path, *, top: int = 25, title: str = "") -> Path:
+    """Horizontal bars of the largest importances, coloured by direction of effect."""
+    plt = _pyplot()
+    rows = table.head(top).iloc[::-1]
+    colours = ["#c0392b" if d == "toward Overturned" else "#2471a3" for d in rows["direction"]]
+    fig, ax = plt.subplots(figsize=(8, max(3, 0.3 * len(rows) + 1)))
+    ax.barh(rows["feature"], rows["importance"], color=colours)
+    ax.set_xlabel("importance (red: toward Overturned, blue: toward Upheld)")
+    ax.set_title(title or "Global feature importance")
+    ax.tick_params(axis="y", labelsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)

@@ -1,0 +1,104 @@
+"""What train.py prints: data, candidates, metrics against baselines, the promotion decision."""
+
+from __future__ import annotations
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from data.config import tracking_uri
+
+_COLUMNS = (
+    "roc_auc",
+    "roc_auc_fold_mean",
+    "average_precision",
+    "brier",
+    "brier_skill",
+    "log_loss",
+    "ece",
+)
+
+
+def metrics_table(title: str, table: pd.DataFrame) -> Table:
+    """A rich table of a metrics frame (rows: model and baselines)."""
+    out = Table(title=title)
+    out.add_column("predictor")
+    out.add_column("n", justify="right")
+    for column in _COLUMNS:
+        out.add_column(column, justify="right")
+    for name, row in table.iterrows():
+        out.add_row(
+            str(name), f"{int(row['n'])}", *(f"{row.get(c, float('nan')):.3f}" for c in _COLUMNS)
+        )
+    return out
+
+
+def print_training_report(result, model_name: str, console: Console | None = None) -> None:
+    """The summary a person reads after a training run."""
+    console = console or Console()
+    data = result.data_summary
+    source = data["data_source"]
+    if source != "real":
+        console.print(
+            f"[bold yellow]NOTE: trained on {source.upper()} letters - these figures say "
+            "nothing about real-world model quality.[/bold yellow]"
+        )
+    changes = Table(title="What changed")
+    for name in ("letters added", "items added", "letters", "items", "overturned"):
+        changes.add_column(name, justify="right")
+    ingest = result.ingest_summary or {}
+    changes.add_row(
+        str(ingest.get("parsed", 0)),
+        str(ingest.get("items_added", 0)),
+        str(data["letters"]),
+        str(data["items"]),
+        f"{data['overturned']} ({data['overturn_rate']:.1%})",
+    )
+    console.print(changes)
+    if ingest.get("failed"):
+        console.print(
+            f"[red]{ingest['failed']} letter(s) failed to ingest; see the ingest report[/red]"
+        )
+    candidates = Table(title="Candidates (letter-grouped CV, chosen by log loss)")
+    for column in ("candidate", "calibration", "log_loss", "roc_auc", "brier_skill"):
+        candidates.add_column(column)
+    for _, row in result.candidates.iterrows():
+        candidates.add_row(
+            row["candidate"],
+            row["calibration"],
+            f"{row['log_loss']:.4f}",
+            f"{row['roc_auc']:.3f}",
+            f"{row['brier_skill']:.3f}",
+        )
+    console.print(candidates)
+    console.print(
+        metrics_table(f"Letter-grouped {result.recipe['cv_folds']}-fold CV", result.cv_table)
+    )
+    if result.temporal_table is not None:
+        console.print(
+            metrics_table("Temporal hold-out (later 25% of letters)", result.temporal_table)
+        )
+    comparison = result.comparison
+    before = Table(title="Champion: before and after")
+    for column in ("", "version", "log_loss (CV)", "roc_auc (CV)"):
+        before.add_column(column)
+    if result.champion_before:
+        before.add_row(
+            "champion before",
+            result.champion_before["version"],
+            f"{comparison.champion_log_loss:.4f}",
+            f"{comparison.champion_auc:.3f}",
+        )
+    before.add_row(
+        "new model",
+        result.version,
+        f"{comparison.new_log_loss:.4f}",
+        f"{comparison.new_auc:.3f}" if comparison.new_auc is not None else "",
+    )
+    console.print(before)
+    verdict = "PROMOTED to @champion" if comparison.promote else "kept as @challenger"
+    console.print(
+        f"[bold]{model_name} version {result.version}: {verdict}[/bold] - {comparison.reason}"
+    )
+    console.print(f"MLflow run {result.run_id} at {tracking_uri()}")
+    console.print(f"  browse: mlflow ui --backend-store-uri {tracking_uri()}")

@@ -1,0 +1,395 @@
+"""Training end to end: ingest new letters, choose and evaluate a model, log, register.
+
+:func:`train` is what ``train.py`` runs. Model choice is by letter-grouped cross-validated
+log loss over the candidates of :mod:`models.candidates` and their calibration methods;
+the chosen recipe is then evaluated on a temporal hold-out (earlier letters train, later
+letters test) and refitted on every item for the registry.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from data.config import DEFAULT_DATASET_DIR, DEFAULT_EXPERIMENT, DEFAULT_MODEL_NAME, tracking_uri
+from data.dataset import DatasetBusy, load_items
+from data.ingest import ingest
+from features.structured import PRE_FILING_COLUMNS
+from models import evaluation, plots
+from models.candidates import CANDIDATES, calibration_folds, calibration_methods, fit_model
+from models.importance import family_importances, global_importances
+from models.persistence import save_pipeline
+from models.promotion import Comparison, compare
+
+TRAINING_LOCK = "training.lock"
+DEFAULT_CANDIDATES = ("text_logreg", "logreg", "gbm")
+MIN_LETTERS = 10
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on; the message says why and what to do."""
+
+
+@dataclass
+class TrainingResult:
+    """What a training run produced and decided."""
+
+    run_id: str
+    model_uri: str
+    version: str
+    alias: str
+    comparison: Comparison
+    recipe: dict
+    cv_table: pd.DataFrame
+    temporal_table: pd.DataFrame | None
+    candidates: pd.DataFrame
+    ingest_summary: dict | None
+    data_summary: dict
+    champion_before: dict | None = None
+    artifacts: dict = field(default_factory=dict)
+
+
+@contextmanager
+def training_lock(dataset_dir: Path):
+    """One training per dataset at a time; a second one gets a clear error at once."""
+    from filelock import FileLock, Timeout
+
+    dataset_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(dataset_dir / TRAINING_LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as exc:
+        raise DatasetBusy(
+            f"another training is running on {dataset_dir} (lock {dataset_dir / TRAINING_LOCK}); "
+            "wait for it to finish, then run train.py again"
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def data_source(items: pd.DataFrame) -> str:
+    """``real``, ``synthetic`` or ``mixed``: tagged on every run."""
+    synthetic = items["synthetic"].fillna(False).astype(bool)
+    if synthetic.all():
+        return "synthetic"
+    return "mixed" if synthetic.any() else "real"
+
+
+def summarise_data(items: pd.DataFrame) -> dict:
+    """Sizes and the source of the training data."""
+    y = evaluation.labels(items)
+    return {
+        "items": len(items),
+        "letters": int(items["letter_id"].nunique()),
+        "overturned": int(y.sum()),
+        "overturn_rate": float(y.mean()) if len(y) else float("nan"),
+        "data_source": data_source(items),
+    }
+
+
+def check_trainable(items: pd.DataFrame, dataset_dir: Path) -> None:
+    """Refuse data that cannot give an honest model, saying what is missing."""
+    if items.empty:
+        raise TrainingError(
+            f"the dataset {dataset_dir} has no items; pass letters with --letters PATH"
+        )
+    letters = items["letter_id"].nunique()
+    y = evaluation.labels(items)
+    if letters < MIN_LETTERS or len(set(y)) < 2 or y.sum() < 2 or (1 - y).sum() < 2:
+        raise TrainingError(
+            f"the dataset {dataset_dir} has {letters} letters and {int(y.sum())} overturned of "
+            f"{len(y)} items: at least {MIN_LETTERS} letters and 2 items of each decision are "
+            "needed; add letters with --letters PATH"
+        )
+
+
+def dataset_digest(items: pd.DataFrame) -> str:
+    """Content digest of the dataset: its letters' hashes and item count (order-free)."""
+    import hashlib
+
+    letters = sorted(set(items["letter_sha256"]))
+    text = f"{len(items)}:" + ",".join(letters)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def recipe_builder(candidate: str, method: str, seed: int, folds: int) -> Callable:
+    """A zero-argument builder of a fresh, unfitted pipeline of that recipe."""
+    build = CANDIDATES[candidate].build
+    return lambda: build(seed, method, folds)
+
+
+def select_recipe(
+    items: pd.DataFrame,
+    *,
+    seed: int,
+    n_splits: int,
+    candidates: tuple[str, ...],
+    step: Callable[[str], None] | None = None,
+) -> tuple[dict, dict[tuple[str, str], evaluation.Predictions], pd.DataFrame]:
+    """Grouped-CV every candidate x calibration method; the best by log loss wins."""
+    y, groups = evaluation.labels(items), items["letter_id"].to_numpy()
+    folds = calibration_folds(groups, y)
+    results: dict[tuple[str, str], evaluation.Predictions] = {}
+    rows = []
+    for name in candidates:
+        for method in calibration_methods(y, folds):
+            if step:
+                step(f"cross-validating {name} ({method} calibration)")
+            oof = evaluation.out_of_fold(
+                recipe_builder(name, method, seed, folds),
+                fit_model,
+                items,
+                n_splits=n_splits,
+                seed=seed,
+            )
+            results[(name, method)] = oof
+            row = evaluation.metrics(oof.y, oof.model, oof.prior)
+            rows.append({"candidate": name, "calibration": method, **row})
+    table = pd.DataFrame(rows).sort_values("log_loss", kind="stable").reset_index(drop=True)
+    best = table.iloc[0]
+    recipe = {
+        "candidate": best["candidate"],
+        "calibration": best["calibration"],
+        "seed": seed,
+        "cv_folds": n_splits,
+        "calibration_folds": folds,
+    }
+    return recipe, results, table
+
+
+def _flat(prefix: str, table: pd.DataFrame) -> dict[str, float]:
+    out = {}
+    for row, values in table.iterrows():
+        for key, value in values.items():
+            if key not in ("n", "positives") and pd.notna(value):
+                name = prefix if row == "model" else f"{prefix}_{row}"
+                out[f"{name}_{key}"] = float(value)
+    return out
+
+
+def _champion_oof(champion, recipe, items, new_oof, step):
+    """The champion's recipe evaluated on the current data (reusing ours when identical)."""
+    params = champion.params
+    same = all(str(params.get(k)) == str(recipe[k]) for k in ("candidate", "calibration", "seed"))
+    if same:
+        return new_oof.model, True
+    if params.get("candidate") not in CANDIDATES:
+        return None, False
+    if step:
+        step(f"re-evaluating the champion's recipe ({params['candidate']}) on the current data")
+    oof = evaluation.out_of_fold(
+        recipe_builder(
+            params["candidate"],
+            params.get("calibration", "sigmoid"),
+            int(params.get("seed", 0)),
+            recipe["calibration_folds"],
+        ),
+        fit_model,
+        items,
+        n_splits=recipe["cv_folds"],
+        seed=recipe["seed"],
+    )
+    return oof.model, False
+
+
+def train(
+    letters: list[Path] | None = None,
+    *,
+    dataset_dir: Path = DEFAULT_DATASET_DIR,
+    experiment: str = DEFAULT_EXPERIMENT,
+    model_name: str = DEFAULT_MODEL_NAME,
+    seed: int = 0,
+    n_splits: int = 5,
+    candidates: tuple[str, ...] = DEFAULT_CANDIDATES,
+    step: Callable[[str], None] | None = None,
+    ingest_progress=None,
+) -> TrainingResult:
+    """Ingest ``letters`` (only new ones), train, evaluate, log to MLflow and register."""
+    import mlflow
+
+    dataset_dir = Path(dataset_dir)
+    unknown = [c for c in candidates if c not in CANDIDATES]
+    if unknown:
+        raise TrainingError(f"unknown candidate(s) {unknown}; choose from {sorted(CANDIDATES)}")
+    with training_lock(dataset_dir):
+        ingest_report = None
+        if letters:
+            if step:
+                step("ingesting new letters")
+            ingest_report = ingest(letters, dataset_dir, progress=ingest_progress).report
+        items = load_items(dataset_dir)
+        check_trainable(items, dataset_dir)
+        summary = summarise_data(items)
+
+        recipe, results, candidate_table = select_recipe(
+            items, seed=seed, n_splits=n_splits, candidates=candidates, step=step
+        )
+        oof = results[(recipe["candidate"], recipe["calibration"])]
+        build = recipe_builder(
+            recipe["candidate"], recipe["calibration"], seed, recipe["calibration_folds"]
+        )
+        if step:
+            step("temporal hold-out")
+        temporal = evaluation.temporal_holdout(build, fit_model, items)
+        if step:
+            step("fitting the chosen model on every item")
+        y, groups = evaluation.labels(items), items["letter_id"].to_numpy()
+        model = fit_model(build(), items, y, groups)
+
+        mlflow.set_tracking_uri(tracking_uri())
+        mlflow.set_experiment(experiment)
+        client = mlflow.MlflowClient()
+        from models.registry import current_champion, log_pyfunc_model, set_alias
+
+        champion = current_champion(client, model_name)
+        if champion is None:
+            comparison = compare(oof.y, oof.model, None, groups)
+        else:
+            p_champ, same = _champion_oof(champion, recipe, items, oof, step)
+            previous_letters = int(float(champion.params.get("letters", 0) or 0))
+            comparison = (
+                compare(
+                    oof.y,
+                    oof.model,
+                    p_champ,
+                    groups,
+                    same_recipe=same,
+                    new_letters=summary["letters"] - previous_letters,
+                )
+                if p_champ is not None
+                else Comparison(
+                    True, "the champion's recipe is unknown to this code; replaced", float("nan")
+                )
+            )
+
+        if step:
+            step("logging to MLflow")
+        with tempfile.TemporaryDirectory() as tmp, mlflow.start_run() as run:
+            tmp = Path(tmp)
+            cv_table = oof.table()
+            temporal_table = temporal.table() if temporal else None
+            artifacts = _write_artifacts(
+                tmp, model, items, oof, temporal, candidate_table, ingest_report, seed
+            )
+            mlflow.log_params(
+                {
+                    **recipe,
+                    **{k: v for k, v in summary.items()},
+                    "dataset_dir": str(dataset_dir),
+                    "model_name": model_name,
+                }
+            )
+            mlflow.set_tags(
+                {
+                    "data_source": summary["data_source"],
+                    "synthetic": str(summary["data_source"] != "real").lower(),
+                }
+            )
+            metrics = _flat("cv", cv_table)
+            if temporal_table is not None:
+                metrics.update(_flat("temporal", temporal_table))
+            for _, row in candidate_table.iterrows():
+                metrics[f"candidate_{row['candidate']}_{row['calibration']}_cv_log_loss"] = float(
+                    row["log_loss"]
+                )
+            mlflow.log_metrics(metrics)
+            dataset = mlflow.data.from_pandas(
+                items.loc[:, ["letter_id", *PRE_FILING_COLUMNS, "decision"]].astype(str),
+                source=str(dataset_dir / "items.parquet"),
+                name="imr-items",
+                targets="decision",
+                digest=dataset_digest(items),
+            )
+            mlflow.log_input(dataset, context="training")
+            for path in artifacts.values():
+                mlflow.log_artifact(str(path))
+            info = log_pyfunc_model(artifacts["pipeline"], items, model_name)
+            version = str(info.registered_model_version)
+            alias = set_alias(client, model_name, version, comparison.promote)
+            mlflow.set_tags(
+                {
+                    "promoted": str(comparison.promote).lower(),
+                    "promotion_reason": comparison.reason[:5000],
+                }
+            )
+            mlflow.log_dict(comparison.as_dict(), "promotion.json")
+        return TrainingResult(
+            run_id=run.info.run_id,
+            model_uri=f"models:/{model_name}/{version}",
+            version=version,
+            alias=alias,
+            comparison=comparison,
+            recipe=recipe,
+            cv_table=cv_table,
+            temporal_table=temporal_table,
+            candidates=candidate_table,
+            ingest_summary=ingest_report["summary"] if ingest_report else None,
+            data_summary=summary,
+            champion_before=(
+                {"version": champion.version, "run_id": champion.run_id} if champion else None
+            ),
+            artifacts={k: str(v.name) for k, v in artifacts.items()},
+        )
+
+
+def _write_artifacts(tmp, model, items, oof, temporal, candidate_table, ingest_report, seed):
+    """Tables, plots and the skops pipeline, written under ``tmp``."""
+    y = evaluation.labels(items)
+    out: dict[str, Path] = {}
+    tables = {"cv": oof.table()}
+    if temporal is not None:
+        tables["temporal_holdout"] = temporal.table()
+    metrics_table = pd.concat(tables, names=["evaluation", "predictor"]).reset_index()
+    out["metrics_csv"] = tmp / "metrics.csv"
+    metrics_table.to_csv(out["metrics_csv"], index=False)
+    out["metrics_json"] = tmp / "metrics.json"
+    out["metrics_json"].write_text(
+        json.dumps(
+            {k: v.to_dict(orient="index") for k, v in tables.items()}, indent=2, default=float
+        )
+    )
+    out["per_category"] = tmp / "per_category.csv"
+    oof.per_category().to_csv(out["per_category"])
+    out["candidates"] = tmp / "candidates.csv"
+    candidate_table.to_csv(out["candidates"], index=False)
+    curves = {"model (grouped CV)": oof.model, "category baseline": oof.category}
+    out["reliability"] = plots.reliability_diagram(oof.y, curves, tmp / "reliability.png")
+    importances = _importances(model, items, y, seed)
+    out["importances_csv"] = tmp / "importances.csv"
+    importances.to_csv(out["importances_csv"], index=False)
+    out["family_importances"] = tmp / "family_importances.csv"
+    family_importances(importances).to_csv(out["family_importances"], index=False)
+    out["importances_png"] = plots.importance_chart(importances, tmp / "importances.png")
+    if ingest_report is not None:
+        out["ingest_report"] = tmp / "ingest_report.json"
+        out["ingest_report"].write_text(json.dumps(ingest_report, indent=2, default=str))
+    out["pipeline"] = save_pipeline(model, tmp / "pipeline.skops")
+    return out
+
+
+def _importances(model, items, y, seed):
+    """Coefficients for a linear model; permutation importance on held-out letters else."""
+    from models.importance import linear_coefficients
+
+    if linear_coefficients(model) is not None:
+        return global_importances(model, items)
+    groups = items["letter_id"].to_numpy()
+    train_idx, test_idx = evaluation.grouped_folds(y, groups, 4, seed)[0]
+    held_out_model = fit_model(
+        _same_recipe_unfitted(model), items.iloc[train_idx], y[train_idx], groups[train_idx]
+    )
+    return global_importances(held_out_model, items.iloc[test_idx], y[test_idx], seed=seed)
+
+
+def _same_recipe_unfitted(model):
+    from sklearn.base import clone
+
+    return clone(model)

@@ -1,0 +1,115 @@
+"""Training end to end against a throw-away MLflow store: runs, registry, aliases, locks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from data.dataset import DatasetBusy
+from data.synthetic import generate_corpus
+from models.training import TrainingError, train, training_lock
+
+
+@pytest.fixture
+def tracking(tmp_path, monkeypatch):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.chdir(tmp_path)
+    yield uri
+    mlflow.set_tracking_uri(None)
+
+
+def _train(letters, dataset, **kw):
+    kw.setdefault("candidates", ("text_logreg",))
+    kw.setdefault("n_splits", 3)
+    return train(letters, dataset_dir=dataset, **kw)
+
+
+def test_first_training_registers_champion_and_logs_everything(tmp_path, tracking):
+    generate_corpus(tmp_path / "letters", 60, seed=1)
+    result = _train([tmp_path / "letters"], tmp_path / "ds")
+    assert result.alias == "champion" and result.version == "1"
+    assert result.data_summary["data_source"] == "synthetic"
+    client = mlflow.MlflowClient()
+    run = client.get_run(result.run_id)
+    assert run.data.tags["data_source"] == "synthetic"
+    assert run.data.params["candidate"] == "text_logreg"
+    assert "cv_log_loss" in run.data.metrics and "cv_baseline_prior_brier" in run.data.metrics
+    assert run.inputs.dataset_inputs[0].dataset.digest
+    artifacts = {a.path for a in client.list_artifacts(result.run_id)}
+    assert {
+        "reliability.png",
+        "importances.png",
+        "metrics.json",
+        "metrics.csv",
+        "importances.csv",
+        "ingest_report.json",
+        "pipeline.skops",
+    } <= artifacts
+    model = mlflow.pyfunc.load_model("models:/imr-outcome@champion")
+    draft = pd.DataFrame(
+        {"case_summary": ["Conservative care has failed."], "service": ["MRI of the lumbar spine"]}
+    )
+    p = model.predict(draft)["p_overturned"].to_numpy()
+    assert p.shape == (1,) and 0 < p[0] < 1
+    local = mlflow.artifacts.download_artifacts(run_id=result.run_id, artifact_path="metrics.json")
+    table = json.loads(Path(local).read_text())
+    assert set(table["cv"]) == {"model", "baseline_prior", "baseline_category_rate"}
+
+
+def test_retraining_ingests_only_new_letters_and_decides_promotion(tmp_path, tracking):
+    generate_corpus(tmp_path / "letters", 60, seed=1)
+    first = _train([tmp_path / "letters"], tmp_path / "ds")
+    same = _train([tmp_path / "letters"], tmp_path / "ds")
+    assert same.ingest_summary["parsed"] == 0 and same.ingest_summary["duplicates"] == 60
+    assert same.alias == "challenger" and not same.comparison.promote
+    assert "same recipe and same letters" in same.comparison.reason
+    generate_corpus(tmp_path / "letters" / "new", 15, seed=2)
+    grown = _train([tmp_path / "letters"], tmp_path / "ds")
+    assert grown.ingest_summary["parsed"] == 15
+    assert grown.data_summary["letters"] == first.data_summary["letters"] + 15
+    assert grown.alias == "champion" and "15 more letters" in grown.comparison.reason
+    client = mlflow.MlflowClient()
+    assert (
+        str(client.get_model_version_by_alias("imr-outcome", "champion").version) == grown.version
+    )
+    assert (
+        str(client.get_model_version_by_alias("imr-outcome", "challenger").version) == same.version
+    )
+
+
+def test_a_second_training_at_once_gets_a_clear_error(tmp_path, tracking):
+    with training_lock(tmp_path / "ds"), pytest.raises(DatasetBusy, match="another training"):
+        _train(None, tmp_path / "ds")
+
+
+def test_too_little_data_is_refused_with_what_to_do(tmp_path, tracking):
+    generate_corpus(tmp_path / "letters", 3, seed=1)
+    with pytest.raises(TrainingError, match="--letters"):
+        _train([tmp_path / "letters"], tmp_path / "ds")
+
+
+@pytest.mark.slow
+def test_calibrated_output_recovers_the_true_probability(tmp_path, tracking):
+    """On synthetic letters with a known P(Overturned), held-out predictions track it."""
+    truth = pd.read_csv(generate_corpus(tmp_path / "letters", 2500, seed=5))
+    result = _train([tmp_path / "letters"], tmp_path / "ds", candidates=("logreg", "gbm"))
+    model = mlflow.pyfunc.load_model(result.model_uri)
+    held_out = pd.read_csv(generate_corpus(tmp_path / "fresh", 600, seed=6))
+    from data.ingest import ingest
+
+    items = ingest([tmp_path / "fresh"], tmp_path / "fresh_ds").added
+    merged = items.merge(held_out, on=["source_file", "item_index"])
+    p = model.predict(merged)["p_overturned"].to_numpy()
+    true_p = merged["p_overturned"].to_numpy()
+    # calibration error against the true probability, in quantile bins of the prediction
+    order = np.argsort(p)
+    error = np.mean([abs(p[b].mean() - true_p[b].mean()) for b in np.array_split(order, 10)])
+    assert error < 0.03, error
+    assert np.corrcoef(p, true_p)[0, 1] > 0.8
+    assert len(truth) > 2500

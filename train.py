@@ -1,0 +1,72 @@
+"""Train the IMR outcome model: ingest new letters, evaluate honestly, log and register.
+
+    python train.py --letters ../shared/letters [--letters NEW_FOLDER ...]
+
+Only letters not yet in the dataset are ingested; the model is retrained on everything.
+The run goes to MLflow (``MLFLOW_TRACKING_URI``, default ``sqlite:///mlflow.db``) and the
+model to the registry; the ``champion`` alias moves only if the new model is better.
+Exit status: 0 trained, 2 bad input (nothing to train on), 3 another training is running.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from data.config import DEFAULT_DATASET_DIR, DEFAULT_EXPERIMENT, DEFAULT_MODEL_NAME
+
+app = typer.Typer(add_completion=False, help=__doc__, pretty_exceptions_enable=False)
+
+
+@app.command()
+def main(
+    letters: Annotated[
+        list[Path] | None, typer.Option("--letters", help="Letter file or folder; repeatable.")
+    ] = None,
+    dataset: Annotated[Path, typer.Option(help="Dataset folder.")] = DEFAULT_DATASET_DIR,
+    experiment: Annotated[str, typer.Option(help="MLflow experiment.")] = DEFAULT_EXPERIMENT,
+    model_name: Annotated[str, typer.Option(help="Registered model name.")] = DEFAULT_MODEL_NAME,
+    seed: Annotated[int, typer.Option(help="Random seed for folds and models.")] = 0,
+    folds: Annotated[int, typer.Option(help="Letter-grouped CV folds.")] = 5,
+    candidate: Annotated[
+        list[str] | None,
+        typer.Option(help="Restrict to these candidates (text_logreg, logreg, gbm)."),
+    ] = None,
+) -> None:
+    """Ingest, train, evaluate, log to MLflow, register and decide promotion."""
+    from rich.console import Console
+
+    from data.dataset import DatasetBusy
+    from models.report import print_training_report
+    from models.training import DEFAULT_CANDIDATES, TrainingError, train
+
+    console = Console(stderr=True)
+    for path in letters or []:
+        if not path.exists():
+            console.print(f"error: --letters {path}: no such file or folder; check the path")
+            raise typer.Exit(2)
+    try:
+        with console.status("training") as status:
+            result = train(
+                letters,
+                dataset_dir=dataset,
+                experiment=experiment,
+                model_name=model_name,
+                seed=seed,
+                n_splits=folds,
+                candidates=tuple(candidate) if candidate else DEFAULT_CANDIDATES,
+                step=lambda message: status.update(message),
+            )
+    except TrainingError as exc:
+        console.print(f"error: {exc}")
+        raise typer.Exit(2) from exc
+    except DatasetBusy as exc:
+        console.print(f"error: {exc}")
+        raise typer.Exit(3) from exc
+    print_training_report(result, model_name)
+
+
+if __name__ == "__main__":
+    app()
