@@ -371,8 +371,24 @@ def _write_artifacts(tmp, model, items, oof, temporal, candidate_table, ingest_r
     if ingest_report is not None:
         out["ingest_report"] = tmp / "ingest_report.json"
         out["ingest_report"].write_text(json.dumps(ingest_report, indent=2, default=str))
+    out["baseline_rates"] = tmp / "baseline_rates.json"
+    out["baseline_rates"].write_text(json.dumps(base_rates(items), indent=2))
     out["pipeline"] = save_pipeline(model, tmp / "pipeline.skops")
     return out
+
+
+def base_rates(items: pd.DataFrame) -> dict:
+    """Training overturn rate overall and per treatment category, for predict.py."""
+    y = evaluation.labels(items)
+    frame = pd.DataFrame({"cat": evaluation.treatment_categories(items), "y": y})
+    rates = frame.groupby("cat")["y"].agg(["mean", "count"])
+    return {
+        "prior": float(y.mean()),
+        "items": len(y),
+        "categories": {
+            cat: {"rate": float(r["mean"]), "n": int(r["count"])} for cat, r in rates.iterrows()
+        },
+    }
 
 
 def _importances(model, items, y, seed):

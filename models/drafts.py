@@ -1,0 +1,205 @@
+"""Inputs to prediction: drafts (summary + services), JSON cases, letters, batch CSVs.
+
+Every input becomes rows of pre-filing columns. Letters contribute only their pre-decision
+parts: the case summary, the services, the header dates and the claims administrator's
+guideline; decisions, rationales and reviewer lines are never read into a row.
+
+JSON case schema (``--case FILE``)::
+
+    {"case_summary": "...",                 # required, non-empty
+     "services": ["...", "..."],            # required, one or more, each with words
+     "injury_date": "2016-10-13",           # optional, ISO date
+     "ur_denial_date": "2016-11-03",        # optional, ISO date
+     "claims_admin_guideline": "..."}       # optional
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from data.guidelines import guideline_families
+from data.letter_parser import parse_service
+
+CASE_FIELDS = {
+    "case_summary": str,
+    "services": list,
+    "injury_date": str,
+    "ur_denial_date": str,
+    "claims_admin_guideline": str,
+}
+REQUIRED_CASE_FIELDS = ("case_summary", "services")
+BATCH_OPTIONAL = ("injury_date", "ur_denial_date", "claims_admin_guideline", "age", "sex")
+
+
+class InputError(ValueError):
+    """Bad input; the message names the source, the field and the fix."""
+
+
+def _has_words(text: str) -> bool:
+    return bool(re.search(r"[A-Za-z]{2,}", text or ""))
+
+
+def _iso(value, source: str, name: str) -> str | None:
+    if value in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError as exc:
+        raise InputError(
+            f"{source}: field '{name}' = {value!r} is not a date; use YYYY-MM-DD"
+        ) from exc
+
+
+def draft_rows(
+    case_summary: str,
+    services: list[str],
+    *,
+    source: str = "draft",
+    injury_date=None,
+    ur_denial_date=None,
+    claims_admin_guideline: str | None = None,
+) -> list[dict]:
+    """Validated pre-filing rows, one per requested service."""
+    if not _has_words(case_summary):
+        raise InputError(f"{source}: field 'case_summary' is empty; give the clinical case summary")
+    if not services:
+        raise InputError(
+            f"{source}: field 'services' is empty; give at least one requested service"
+        )
+    rows = []
+    for i, service in enumerate(services):
+        if not isinstance(service, str) or not _has_words(service):
+            raise InputError(
+                f"{source}: service {i + 1} ({service!r}) has no words; describe the requested "
+                "service, e.g. 'Physical therapy x 6 visits for the left hip'"
+            )
+        parsed = parse_service(service)
+        rows.append(
+            {
+                "case_summary": case_summary.strip(),
+                "service": parsed["service"],
+                "item_text": service.strip(),
+                "quantity": parsed["quantity"],
+                "partial_authorization": parsed["partial_authorization"],
+                "original_request": parsed["original_request"],
+                "authorized_portion": parsed["authorized_portion"],
+                "retrospective": parsed["retrospective"],
+                "injury_date": _iso(injury_date, source, "injury_date"),
+                "ur_denial_date": _iso(ur_denial_date, source, "ur_denial_date"),
+                "claims_admin_guideline": claims_admin_guideline,
+                "claims_admin_families": guideline_families(claims_admin_guideline),
+            }
+        )
+    return rows
+
+
+def case_rows(payload: object, source: str) -> list[dict]:
+    """Rows from a JSON case object, validated against the documented schema."""
+    if not isinstance(payload, dict):
+        raise InputError(f"{source}: expected a JSON object with 'case_summary' and 'services'")
+    unknown = sorted(set(payload) - set(CASE_FIELDS))
+    if unknown:
+        raise InputError(
+            f"{source}: unknown field(s) {', '.join(repr(u) for u in unknown)}; allowed: "
+            f"{', '.join(CASE_FIELDS)}"
+        )
+    for name in REQUIRED_CASE_FIELDS:
+        if name not in payload:
+            raise InputError(f"{source}: missing required field '{name}'")
+    for name, kind in CASE_FIELDS.items():
+        if name in payload and payload[name] is not None and not isinstance(payload[name], kind):
+            raise InputError(
+                f"{source}: field '{name}' must be a JSON {'array' if kind is list else 'string'}"
+            )
+    return draft_rows(
+        payload["case_summary"],
+        payload["services"],
+        source=source,
+        injury_date=payload.get("injury_date"),
+        ur_denial_date=payload.get("ur_denial_date"),
+        claims_admin_guideline=payload.get("claims_admin_guideline"),
+    )
+
+
+def read_case_file(text: str, source: str) -> list[dict]:
+    """Rows from the text of a JSON case file."""
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    return case_rows(payload, source)
+
+
+def letter_rows(path: Path) -> list[dict]:
+    """Pre-decision rows of one letter file (raises ``LetterError`` when unparseable)."""
+    from data.letter_parser import parse_letter
+    from data.letter_text import letter_text
+
+    letter = parse_letter(letter_text(path))
+    rows = []
+    for item in letter.items:
+        rows.append(
+            {
+                "source_file": path.name,
+                "item_index": item.item_index,
+                "case_summary": letter.case_summary,
+                "service": item.service,
+                "item_text": item.item_text,
+                "quantity": item.quantity,
+                "partial_authorization": item.partial_authorization,
+                "original_request": item.original_request,
+                "authorized_portion": item.authorized_portion,
+                "retrospective": item.retrospective,
+                "injury_date": letter.injury_date.isoformat() if letter.injury_date else None,
+                "ur_denial_date": letter.ur_denial_date.isoformat()
+                if letter.ur_denial_date
+                else None,
+                "application_received_date": (
+                    letter.application_received_date.isoformat()
+                    if letter.application_received_date
+                    else None
+                ),
+                "date_assigned": letter.date_assigned.isoformat() if letter.date_assigned else None,
+                "age": letter.age,
+                "sex": letter.sex,
+                "claims_admin_guideline": item.claims_admin_guideline,
+                "claims_admin_families": item.claims_admin_families,
+            }
+        )
+    return rows
+
+
+def batch_rows(path: Path) -> tuple[list[dict], list[dict]]:
+    """(rows to score, rows that cannot be scored with their reason) from a batch CSV."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the CSV ({exc})") from exc
+    missing = [c for c in ("case_summary", "service") if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; see README")
+    good, bad = [], []
+    for i, record in frame.iterrows():
+        try:
+            (row,) = draft_rows(
+                record["case_summary"],
+                [record["service"]],
+                source=f"{path} row {i + 2}",
+                injury_date=record.get("injury_date") or None,
+                ur_denial_date=record.get("ur_denial_date") or None,
+                claims_admin_guideline=record.get("claims_admin_guideline") or None,
+            )
+        except InputError as exc:
+            bad.append({"row": i + 2, "service": record.get("service", ""), "error": str(exc)})
+            continue
+        for extra in ("age", "sex"):
+            if record.get(extra):
+                row[extra] = float(record[extra]) if extra == "age" else record[extra]
+        row["row"] = i + 2
+        good.append(row)
+    return good, bad

@@ -1,0 +1,124 @@
+"""How predict.py shows results: a readable report, a CSV, importance tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from models.importance import family_importances
+
+CSV_COLUMNS = (
+    "source_file",
+    "item_index",
+    "row",
+    "service",
+    "p_overturned",
+    "p_low",
+    "p_high",
+    "category",
+    "baseline_rate",
+    "error",
+)
+
+
+def _pct(p) -> str:
+    return "n/a" if p is None else f"{100 * p:.1f}%"
+
+
+def render(loaded, results: list[dict], unscorable: list[dict], console: Console | None = None):
+    """The human-readable report of each scored item."""
+    console = console or Console()
+    console.print(f"model: {loaded.uri}")
+    for result in results:
+        console.rule(result["service"][:100])
+        console.print(
+            f"P(Overturned) = [bold]{_pct(result['p_overturned'])}[/bold]  "
+            f"(calibration-fold range {_pct(result['p_low'])} to {_pct(result['p_high'])})"
+        )
+        console.print(
+            f"baseline for {result['category']} requests: {_pct(result['baseline_rate'])}"
+            + (
+                f" over {result['baseline_items']} training items"
+                if result["baseline_items"]
+                else ""
+            )
+        )
+        if result.get("reasons"):
+            table = Table(title="Top reasons", show_lines=False)
+            for column in ("feature", "effect (log-odds)", "evidence"):
+                table.add_column(column)
+            for reason in result["reasons"]:
+                evidence = " | ".join(reason["evidence"])[:120]
+                table.add_row(reason["feature"], f"{reason['effect_log_odds']:+.3f}", evidence)
+            console.print(table)
+        if result.get("what_if"):
+            table = Table(title="What if the draft documented ...")
+            for column in ("fact", "P(Overturned)", "change"):
+                table.add_column(column)
+            for change in result["what_if"]:
+                table.add_row(
+                    change["fact"],
+                    _pct(change["p_overturned"]),
+                    f"{100 * change['change']:+.1f} pts",
+                )
+            console.print(table)
+
+
+def write_csv(path: Path, rows: list[dict], results: list[dict], unscorable: list[dict]) -> None:
+    """One row per item: scored ones with probabilities, unscorable ones with the reason."""
+    records = [{k: r.get(k) for k in CSV_COLUMNS} for r in results]
+    records += [{**{k: None for k in CSV_COLUMNS}, **bad} for bad in unscorable]
+    frame = pd.DataFrame(records, columns=list(CSV_COLUMNS)).dropna(axis=1, how="all")
+    frame.to_csv(path, index=False)
+
+
+def importance_tables(loaded) -> pd.DataFrame | None:
+    """The importance table the model's training run logged (``importances.csv``)."""
+    import mlflow
+
+    if not loaded.run_id:
+        return None
+    try:
+        local = mlflow.artifacts.download_artifacts(
+            run_id=loaded.run_id, artifact_path="importances.csv"
+        )
+    except Exception:
+        return None
+    return pd.read_csv(local)
+
+
+def render_importances(table: pd.DataFrame, top: int, *, as_json: bool = False) -> None:
+    """Families first, then the top features, each with its direction."""
+    families = family_importances(table)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "families": families.to_dict(orient="records"),
+                    "features": table.head(top).to_dict(orient="records"),
+                },
+                indent=2,
+            )
+        )
+        return
+    console = Console()
+    fam = Table(title="Importance by feature family")
+    for column in ("family", "importance", "features", "net direction"):
+        fam.add_column(column)
+    for _, row in families.iterrows():
+        fam.add_row(
+            row["family"], f"{row['importance']:.4f}", str(row["features"]), row["direction"]
+        )
+    console.print(fam)
+    features = Table(title=f"Top {top} features")
+    for column in ("feature", "family", "importance", "direction"):
+        features.add_column(column)
+    for _, row in table.head(top).iterrows():
+        features.add_row(
+            row["feature"], row["family"], f"{row['importance']:.4f}", row["direction"]
+        )
+    console.print(features)
