@@ -1,7 +1,7 @@
 """Load a registered model for prediction, fast, with errors that say what to do.
 
 The first load of a model version goes through MLflow and skops (trusted types only) and
-writes a local copy under ``work/model_cache``; later loads of the same version read that
+writes a local copy under ``work/model_cache`` (or ``IMR_MODEL_CACHE``); later loads of the same version read that
 copy with joblib, skipping the seconds MLflow and skops spend importing. Which version an
 alias points to is always asked of the registry: directly by SQL for the embedded SQLite
 store, by its REST endpoint for a tracking server, through MLflow otherwise. Any failure
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sqlite3
 import urllib.parse
@@ -24,7 +25,6 @@ from data.config import CHAMPION_ALIAS, DEFAULT_MODEL_NAME, WORK_DIR, tracking_u
 
 DEFAULT_MODEL_URI = f"models:/{DEFAULT_MODEL_NAME}@{CHAMPION_ALIAS}"
 BASELINE_ARTIFACT = "baseline_rates.json"
-CACHE_DIR = WORK_DIR / "model_cache"
 _REGISTRY_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))$")
 
 
@@ -103,7 +103,8 @@ def resolve(uri: str) -> tuple[str, str, str] | None:
 
 def _cache_dir(name: str, version: str, run_id: str) -> Path:
     store = hashlib.sha256(tracking_uri().encode()).hexdigest()[:12]
-    return CACHE_DIR / store / f"{name}-v{version}-{run_id}"
+    root = Path(os.environ.get("IMR_MODEL_CACHE") or WORK_DIR / "model_cache")
+    return root / store / f"{name}-v{version}-{run_id}"
 
 
 def _load_with_mlflow(uri: str) -> LoadedModel:

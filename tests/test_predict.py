@@ -1,0 +1,240 @@
+"""predict.py as a user meets it: drafts, letters, batches, bad input, and model behaviour."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+
+from data.synthetic import generate_corpus
+from models.drafts import letter_rows
+from models.loading import load
+from models.prediction import explain_items, pre_filing_frame, score
+from models.training import train
+from tests.letters import letter
+from tests.pdf_maker import text_pdf
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A tracking store with a champion trained on synthetic letters (known ground truth)."""
+    root = tmp_path_factory.mktemp("store")
+    env = {
+        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
+        "IMR_MODEL_CACHE": str(root / "cache"),
+    }
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    generate_corpus(root / "letters", 400, seed=11)
+    train([root / "letters"], dataset_dir=root / "ds", candidates=("logreg",), n_splits=3)
+    yield root, env
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    mlflow.set_tracking_uri(None)
+
+
+def cli(args, env, **kw):
+    return subprocess.run(
+        [sys.executable, str(REPO / "predict.py"), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
+        **kw,
+    )
+
+
+SUMMARY = (
+    "The injured worker is a 45 year old female with low back pain after an industrial "
+    "injury. Treatment to date has included medications."
+)
+
+
+def test_draft_scores_with_band_baseline_reasons_and_what_if(store, tmp_path):
+    root, env = store
+    summary = tmp_path / "summary.txt"
+    summary.write_text(SUMMARY)
+    run = cli(["--summary", str(summary), "--service", "MRI of the lumbar spine", "--json"], env)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    (item,) = out["items"]
+    assert 0 < item["p_low"] <= item["p_overturned"] <= item["p_high"] < 1
+    assert item["category"] == "imaging" and item["baseline_rate"] is not None
+    assert item["reasons"] and {"feature", "direction", "evidence"} <= set(item["reasons"][0])
+    facts = {w["fact"] for w in item["what_if"]}
+    assert "imaging report available" in facts
+    assert "Traceback" not in run.stderr
+
+
+def test_human_readable_output_and_stdin(store):
+    root, env = store
+    run = cli(["--summary", "-", "--service", "Physical therapy x 6 visits"], env, input=SUMMARY)
+    assert run.returncode == 0, run.stderr
+    assert "P(Overturned)" in run.stdout and "What if" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["--summary", "EMPTY", "--service", "MRI"], None, "'case_summary' is empty"),
+        (["--summary", "SUMMARY", "--service", " 12 # "], None, "has no words"),
+        (
+            ["--case", "-"],
+            '{"case_summary": "x y z", "services": ["MRI"], "colour": 1}',
+            "unknown field(s) 'colour'",
+        ),
+        (["--case", "-"], '{"case_summary": "back pain"}', "missing required field 'services'"),
+        (["--summary", "/does/not/exist.txt", "--service", "MRI"], None, "no such file"),
+        (
+            ["--summary", "SUMMARY", "--service", "MRI", "--model", "models:/nope@champion"],
+            None,
+            "train one first",
+        ),
+    ],
+)
+def test_bad_input_is_a_clear_error_without_traceback(store, tmp_path, args, stdin, message):
+    root, env = store
+    (tmp_path / "empty.txt").write_text("   ")
+    (tmp_path / "summary.txt").write_text(SUMMARY)
+    args = [
+        a.replace("EMPTY", str(tmp_path / "empty.txt")).replace(
+            "SUMMARY", str(tmp_path / "summary.txt")
+        )
+        for a in args
+    ]
+    run = cli(args, env, input=stdin)
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+
+
+def _letter_text():
+    return letter(
+        summary=SUMMARY + " Conservative care has failed.",
+        items=(
+            ("MRI of the lumbar spine", "Upheld"),
+            ("Physical therapy 2 times a week for 3 weeks", "Overturned"),
+        ),
+    )
+
+
+def test_pdf_and_text_of_a_letter_give_the_same_probabilities(store, tmp_path):
+    root, env = store
+    text = _letter_text()
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "letter.txt").write_text(text)
+    (tmp_path / "in" / "letter.pdf").write_bytes(text_pdf(text.splitlines()))
+    run = cli([str(tmp_path / "in"), "--csv", str(tmp_path / "out.csv")], env)
+    assert run.returncode == 0, run.stderr
+    out = pd.read_csv(tmp_path / "out.csv")
+    by_file = {name: g.sort_values("item_index") for name, g in out.groupby("source_file")}
+    assert list(by_file["letter.pdf"]["service"]) == list(by_file["letter.txt"]["service"])
+    assert by_file["letter.pdf"]["p_overturned"].to_numpy() == pytest.approx(
+        by_file["letter.txt"]["p_overturned"].to_numpy(), abs=1e-9
+    )
+
+
+def test_decision_rationale_and_reviewer_do_not_change_predictions(store, tmp_path):
+    loaded = load()
+    original = _letter_text()
+    changed = (
+        original.replace(": Upheld", ": Overturned")
+        .replace(
+            "Decision rationale: The guideline", "Decision rationale: Clearly needed; the guideline"
+        )
+        .replace("Orthopedic Surgery", "Psychiatry")
+        .replace(
+            "MAXIMUS guideline: Decision based on MTUS", "MAXIMUS guideline: Decision based on ODG"
+        )
+    )
+    assert changed != original
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(original)
+    b.write_text(changed)
+    pa = score(loaded.pipeline, pre_filing_frame(letter_rows(a)))["p_overturned"]
+    pb = score(loaded.pipeline, pre_filing_frame(letter_rows(b)))["p_overturned"]
+    assert pa.to_numpy() == pytest.approx(pb.to_numpy(), abs=0)
+
+
+def test_documented_failure_does_not_lower_the_probability(store):
+    """Expectation: in the synthetic ground truth a documented failure of conservative care
+    raises P(Overturned) for every request, so the model's P must rise too (tolerance 0)."""
+    loaded = load()
+    base = {"case_summary": SUMMARY, "service": "Physical therapy 2 times a week for 3 weeks"}
+    with_failure = {**base, "case_summary": SUMMARY + " Conservative care has failed."}
+    p = score(loaded.pipeline, pre_filing_frame([base, with_failure]))["p_overturned"].to_numpy()
+    assert p[1] > p[0]
+
+
+def test_imaging_report_raises_probability_for_injection(store):
+    """Expectation: the ground truth rewards an available imaging report for injections."""
+    loaded = load()
+    base = {"case_summary": SUMMARY, "service": "Corticosteroid injection of the lumbar spine"}
+    imaged = {
+        **base,
+        "case_summary": SUMMARY + " MRI of the lumbar spine dated 03/02/2016 "
+        "showed mild degenerative changes.",
+    }
+    p = score(loaded.pipeline, pre_filing_frame([base, imaged]))["p_overturned"].to_numpy()
+    assert p[1] > p[0]
+
+
+def test_reasons_agree_in_sign_with_global_importances(store):
+    """A text term the summary uses, or a yes/no fact the item has, pushes the same way in
+    the item's reasons as in the global importances (both come from the same coefficients)."""
+    loaded = load()
+    local = mlflow.artifacts.download_artifacts(
+        run_id=loaded.run_id, artifact_path="importances.csv"
+    )
+    table = pd.read_csv(local).set_index("feature")
+    rows = [
+        {
+            "case_summary": SUMMARY + " Conservative care has failed. MRI showed a disc bulge.",
+            "service": s,
+        }
+        for s in ("MRI of the lumbar spine", "Physical therapy x 6")
+    ]
+    checked = 0
+    for scored in explain_items(loaded.pipeline, pre_filing_frame(rows), with_what_if=False):
+        for reason in scored.reasons:
+            name = reason["feature"]
+            present = name.startswith(("summary__", "service__")) or reason["value"] in (1, True)
+            global_effect = table.loc[name, "signed_effect"] if name in table.index else 0.0
+            if present and abs(global_effect) > 1e-12:
+                assert (global_effect > 0) == (reason["effect_log_odds"] > 0), name
+                checked += 1
+    assert checked >= 3
+
+
+def test_batch_scores_rows_and_lists_unscorable_ones(store, tmp_path):
+    root, env = store
+    pd.DataFrame(
+        {"case_summary": [SUMMARY, SUMMARY, ""], "service": ["MRI of the knee", "", "TENS unit"]}
+    ).to_csv(tmp_path / "cases.csv", index=False)
+    run = cli(["--batch", str(tmp_path / "cases.csv"), "--csv", str(tmp_path / "out.csv")], env)
+    assert run.returncode == 1
+    out = pd.read_csv(tmp_path / "out.csv")
+    assert out["p_overturned"].notna().sum() == 1
+    assert out["error"].notna().sum() == 2
+    assert "row 3" in run.stderr and "row 4" in run.stderr
+
+
+def test_importances_command(store, tmp_path):
+    root, env = store
+    run = cli(["importances", "--top", "5", "--png", str(tmp_path / "imp.png"), "--json"], env)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert len(out["features"]) == 5 and out["families"]
+    assert {f["direction"] for f in out["features"]} <= {"toward Overturned", "toward Upheld"}
+    assert (tmp_path / "imp.png").stat().st_size > 1000
