@@ -1,12 +1,12 @@
 """Load a registered model for prediction, fast, with errors that say what to do.
 
 The first load of a model version goes through MLflow and skops (trusted types only) and
-writes a local copy under ``work/model_cache`` (or ``IMR_MODEL_CACHE``); later loads of the same version read that
-copy with joblib, skipping the seconds MLflow and skops spend importing. Which version an
-alias points to is always asked of the registry: directly by SQL for the embedded SQLite
-store, by its REST endpoint for a tracking server, through MLflow otherwise. Any failure
-of that fast path falls back to the MLflow path. The cache holds only what this program
-wrote from a verified skops load; delete the folder to drop it.
+writes a local copy under ``work/model_cache`` (or ``IMR_MODEL_CACHE``); later loads of
+the same version read that copy with joblib, skipping the seconds MLflow and skops spend
+importing. Which version an alias points to is always asked of the registry: directly by
+SQL for the embedded SQLite store, by its REST endpoint for a tracking server, through
+MLflow otherwise. Any failure of that fast path falls back to the MLflow path. The cache
+holds only what this program wrote from a verified skops load; delete it to drop it.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ SUMMARY = (
 
 
 def test_draft_scores_with_band_baseline_reasons_and_what_if(store, tmp_path):
-    root, env = store
+    _, env = store
     summary = tmp_path / "summary.txt"
     summary.write_text(SUMMARY)
     run = cli(["--summary", str(summary), "--service", "MRI of the lumbar spine", "--json"], env)
@@ -78,7 +78,7 @@ def test_draft_scores_with_band_baseline_reasons_and_what_if(store, tmp_path):
 
 
 def test_human_readable_output_and_stdin(store):
-    root, env = store
+    _, env = store
     run = cli(["--summary", "-", "--service", "Physical therapy x 6 visits"], env, input=SUMMARY)
     assert run.returncode == 0, run.stderr
     assert "P(Overturned)" in run.stdout and "What if" in run.stdout
@@ -104,7 +104,7 @@ def test_human_readable_output_and_stdin(store):
     ],
 )
 def test_bad_input_is_a_clear_error_without_traceback(store, tmp_path, args, stdin, message):
-    root, env = store
+    _, env = store
     (tmp_path / "empty.txt").write_text("   ")
     (tmp_path / "summary.txt").write_text(SUMMARY)
     args = [
@@ -130,7 +130,7 @@ def _letter_text():
 
 
 def test_pdf_and_text_of_a_letter_give_the_same_probabilities(store, tmp_path):
-    root, env = store
+    _, env = store
     text = _letter_text()
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "letter.txt").write_text(text)
@@ -218,7 +218,7 @@ def test_reasons_agree_in_sign_with_global_importances(store):
 
 
 def test_batch_scores_rows_and_lists_unscorable_ones(store, tmp_path):
-    root, env = store
+    _, env = store
     pd.DataFrame(
         {"case_summary": [SUMMARY, SUMMARY, ""], "service": ["MRI of the knee", "", "TENS unit"]}
     ).to_csv(tmp_path / "cases.csv", index=False)
@@ -231,7 +231,7 @@ def test_batch_scores_rows_and_lists_unscorable_ones(store, tmp_path):
 
 
 def test_importances_command(store, tmp_path):
-    root, env = store
+    _, env = store
     run = cli(["importances", "--top", "5", "--png", str(tmp_path / "imp.png"), "--json"], env)
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
