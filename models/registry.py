@@ -73,7 +73,31 @@ def log_pyfunc_model(skops_path: Path, items: pd.DataFrame, registered_name: str
         signature=model_signature(),
         input_example=input_example(items),
         registered_model_name=registered_name,
+        pip_requirements=pip_requirements(),
     )
+
+
+def pip_requirements() -> list[str]:
+    """The serving environment, pinned to what trained the model.
+
+    Given explicitly because MLflow's inference of it starts a subprocess that loads the
+    model, several seconds per training.
+    """
+    from importlib.metadata import version
+
+    packages = (
+        "mlflow",
+        "scikit-learn",
+        "scipy",
+        "numpy",
+        "pandas",
+        "skops",
+        "joblib",
+        "pyarrow",
+        "pypdfium2",
+        "filelock",
+    )
+    return [f"{name}=={version(name)}" for name in packages]
 
 
 @dataclass
