@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -301,13 +302,17 @@ def train(
                     row["log_loss"]
                 )
             mlflow.log_metrics(metrics)
-            dataset = mlflow.data.from_pandas(
-                items.loc[:, ["letter_id", *PRE_FILING_COLUMNS, "decision"]].astype(str),
-                source=str(dataset_dir / "items.parquet"),
-                name="imr-items",
-                targets="decision",
-                digest=dataset_digest(items),
-            )
+            with warnings.catch_warnings():
+                # MLflow 3.17 registers its local-file dataset source twice and then warns
+                # that a local path "can be interpreted in multiple ways" (both are the same)
+                warnings.filterwarnings("ignore", message="The specified dataset source")
+                dataset = mlflow.data.from_pandas(
+                    items.loc[:, ["letter_id", *PRE_FILING_COLUMNS, "decision"]].astype(str),
+                    source=str(dataset_dir / "items.parquet"),
+                    name="imr-items",
+                    targets="decision",
+                    digest=dataset_digest(items),
+                )
             mlflow.log_input(dataset, context="training")
             for path in artifacts.values():
                 mlflow.log_artifact(str(path))
