@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from data.config import ITEMS_FILE, LOCK_FILE, REPORT_FILE
+from data.config import ITEMS_FILE, LOCK_FILE, POST_DECISION_COLUMNS, REPORT_FILE
 
 #: Column order of ``items.parquet``; documented in the README.
 ITEM_COLUMNS = (
@@ -45,14 +45,12 @@ ITEM_COLUMNS = (
     "retrospective",
     "claims_admin_guideline",
     "claims_admin_families",
-    # post-decision fields: for analysis only, never features (see data.config)
-    "decision",
-    "imr_guideline",
-    "imr_guideline_families",
-    "decision_rationale",
-    "reviewer_licensure",
-    "reviewer_specialty",
+    # post-decision fields: for analysis only, never features
+    *POST_DECISION_COLUMNS,
 )
+
+
+FLOAT_COLUMNS = ("age", "quantity")
 
 
 class DatasetBusy(RuntimeError):
@@ -106,9 +104,16 @@ def load_items(out_dir: Path) -> pd.DataFrame:
     return items
 
 
+def typed_items(items: pd.DataFrame) -> pd.DataFrame:
+    """The documented columns in order, numeric ones float whether or not some are missing,
+    so a column's type never depends on which letters happen to be in the data."""
+    items = items.loc[:, list(ITEM_COLUMNS)].reset_index(drop=True)
+    return items.astype({column: "float64" for column in FLOAT_COLUMNS})
+
+
 def write_items(out_dir: Path, items: pd.DataFrame) -> None:
     """Replace ``items.parquet`` atomically."""
-    items = items.loc[:, list(ITEM_COLUMNS)].reset_index(drop=True)
+    items = typed_items(items)
     _atomic_write(Path(out_dir) / ITEMS_FILE, lambda p: items.to_parquet(p, index=False))
 
 

@@ -23,6 +23,7 @@ from data.dataset import (
     ITEM_COLUMNS,
     dataset_lock,
     load_items,
+    typed_items,
     write_items,
     write_report,
 )
@@ -245,7 +246,9 @@ def ingest(
                 copy = FileOutcome(str(path), "failed", reason=first.reason, kind=first.kind)
             outcomes.append(copy)
         records = [r for o in parsed for r in o.records]
-        added = pd.DataFrame(records, columns=list(ITEM_COLUMNS)) if records else existing.iloc[:0]
+        added = typed_items(
+            pd.DataFrame(records, columns=list(ITEM_COLUMNS)) if records else existing.iloc[:0]
+        )
         if records:
             combined = pd.concat([existing, added], ignore_index=True) if len(existing) else added
             write_items(out_dir, combined)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -296,6 +297,19 @@ def _records(X: Any) -> list[Mapping[str, Any]]:
     return [dict(r) for r in X]
 
 
+_MIN_ROWS_PER_JOB = 1000
+
+
+def _transform_rows(rows: list[Mapping[str, Any]], range_policy: str) -> np.ndarray:
+    out = np.zeros((len(rows), len(FEATURE_NAMES)), dtype=np.float64)
+    for i, row in enumerate(rows):
+        get, summary = _inputs(row)
+        out[i, _SUMMARY_IDX] = _summary_vector(summary)
+        item = _item_features(get, summary, range_policy)
+        out[i, _ITEM_IDX] = [item[name].value for name in ITEM_FEATURE_NAMES]
+    return out
+
+
 class StructuredFeatures(TransformerMixin, BaseEstimator):
     """Structured pre-filing features of IMR items (see module docstring).
 
@@ -303,10 +317,18 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
     ----------
     range_policy : {"upper", "midpoint"}
         How a requested range ("2-3 times a week for 6 weeks") becomes one amount.
+    n_jobs : int or None
+        Processes for large inputs (joblib convention: None is 1, -1 is every core). Rows
+        are independent, so chunks of rows go to workers; below ``_MIN_ROWS_PER_JOB`` rows
+        a job is not worth its start-up.
     """
 
-    def __init__(self, range_policy: str = "upper"):
+    #: default for models pickled before ``n_jobs`` existed (unpickling skips __init__)
+    n_jobs = None
+
+    def __init__(self, range_policy: str = "upper", n_jobs: int | None = None):
         self.range_policy = range_policy
+        self.n_jobs = n_jobs
 
     def fit(self, X: Any, y: Any = None) -> StructuredFeatures:
         """Nothing is learned; checks the parameters and records the output width."""
@@ -321,13 +343,15 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
         """A float array of shape (n_items, len(FEATURE_NAMES)); never NaN."""
         check_is_fitted(self, "n_features_out_")
         rows = _records(X)
-        out = np.zeros((len(rows), len(FEATURE_NAMES)), dtype=np.float64)
-        for i, row in enumerate(rows):
-            get, summary = _inputs(row)
-            out[i, _SUMMARY_IDX] = _summary_vector(summary)
-            item = _item_features(get, summary, self.range_policy)
-            out[i, _ITEM_IDX] = [item[name].value for name in ITEM_FEATURE_NAMES]
-        return out
+        jobs = effective_n_jobs(self.n_jobs)
+        if jobs > 1 and len(rows) >= 2 * _MIN_ROWS_PER_JOB:
+            chunks = np.array_split(np.arange(len(rows)), min(jobs, len(rows) // _MIN_ROWS_PER_JOB))
+            parts = Parallel(n_jobs=jobs)(
+                delayed(_transform_rows)([rows[i] for i in chunk], self.range_policy)
+                for chunk in chunks
+            )
+            return np.vstack(parts)
+        return _transform_rows(rows, self.range_policy)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """The output column names (independent of the input columns)."""

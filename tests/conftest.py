@@ -14,6 +14,19 @@ DWC_DIR = SHARED_LETTERS_DIR / "dwc"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.fixture
+def tracking(tmp_path, monkeypatch):
+    """A throw-away MLflow SQLite store for one test, in a temporary working directory."""
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("IMR_MODEL_CACHE", str(tmp_path / "model_cache"))
+    monkeypatch.chdir(tmp_path)
+    yield uri
+    mlflow.set_tracking_uri(None)
+
+
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     if not SEEDS_DIR.is_dir():

@@ -357,7 +357,7 @@ def test_transform_requires_fit_and_validates_params():
 def test_clone_and_pickle_round_trip():
     t = StructuredFeatures(range_policy="midpoint")
     c = clone(t)
-    assert c.get_params() == {"range_policy": "midpoint"} and c is not t
+    assert c.get_params() == {"range_policy": "midpoint", "n_jobs": None} and c is not t
     t.fit(items())
     restored = pickle.loads(pickle.dumps(t))
     np.testing.assert_array_equal(restored.transform(items()), t.transform(items()))
@@ -479,3 +479,10 @@ def test_signal_table_on_real_letters(real_items, tmp_path):
     table = signal_table(real_items)
     assert "| feature | value | items | overturn rate |" in table
     assert "documented_failure" in table and "service_cat" in table
+
+
+def test_parallel_transform_equals_serial():
+    rows = pd.concat([items()] * 1100, ignore_index=True)
+    serial = StructuredFeatures().fit(rows).transform(rows)
+    parallel = StructuredFeatures(n_jobs=2).fit(rows).transform(rows)
+    np.testing.assert_array_equal(parallel, serial)

@@ -128,15 +128,6 @@ def probabilities(frame: pd.DataFrame) -> list[float]:
     return [float(p) for p in frame["p_overturned"]]
 
 
-@pytest.fixture
-def tracking(tmp_path, monkeypatch):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.chdir(tmp_path)
-    yield uri
-    mlflow.set_tracking_uri(None)
-
-
 def _train(tmp_path: Path):
     generate_corpus(tmp_path / "letters", 60, seed=1)
     return train(
