@@ -2,7 +2,7 @@
 
 The first load of a model version goes through MLflow and skops (trusted types only) and
 writes a local copy under ``work/model_cache`` (or ``IMR_MODEL_CACHE``); later loads of
-the same version read that copy with joblib, skipping the seconds MLflow and skops spend
+the same version read that copy with pickle, skipping the seconds MLflow and skops spend
 importing. Which version an alias points to is always asked of the registry: directly by
 SQL for the embedded SQLite store, by its REST endpoint for a tracking server, through
 MLflow otherwise. Any failure of that fast path falls back to the MLflow path. The cache
@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import re
 import sqlite3
 import urllib.parse
@@ -131,8 +132,6 @@ def _load_with_mlflow(uri: str) -> LoadedModel:
 
 def load(uri: str = DEFAULT_MODEL_URI, *, use_cache: bool = True) -> LoadedModel:
     """Load the model at ``uri`` and reach its scikit-learn pipeline."""
-    import joblib
-
     resolved = resolve(uri) if use_cache else None
     if (
         resolved is None
@@ -143,13 +142,18 @@ def load(uri: str = DEFAULT_MODEL_URI, *, use_cache: bool = True) -> LoadedModel
         raise _not_found(uri, "no such registered model or alias")
     if resolved:
         folder = _cache_dir(*resolved)
-        if (folder / "pipeline.joblib").is_file():
+        if (folder / "pipeline.pickle").is_file():
             baseline = json.loads((folder / "baseline.json").read_text(encoding="utf-8"))
-            return LoadedModel(uri, joblib.load(folder / "pipeline.joblib"), resolved[2], baseline)
+            with open(folder / "pipeline.pickle", "rb") as f:
+                pipeline = pickle.load(f)
+            return LoadedModel(uri, pipeline, resolved[2], baseline)
     loaded = _load_with_mlflow(uri)
     if resolved:
         folder.mkdir(parents=True, exist_ok=True)
-        joblib.dump(loaded.pipeline, folder / "pipeline.joblib")
+        tmp = folder / "pipeline.pickle.tmp"
+        with open(tmp, "wb") as f:
+            pickle.dump(loaded.pipeline, f, protocol=5)
+        tmp.replace(folder / "pipeline.pickle")  # never a half-written cache
         (folder / "baseline.json").write_text(json.dumps(loaded.baseline), encoding="utf-8")
     return loaded
 
