@@ -122,7 +122,7 @@ class ParsedItem:
     service: str
     item_text: str
     quantity: float | None
-    decision: str
+    decision: str | None  # None only in a draft letter (see parse_draft)
     partial_authorization: bool
     original_request: str | None
     authorized_portion: str | None
@@ -450,4 +450,72 @@ def parse_letter(text: str) -> ParsedLetter:
     if letter.injury_date is None and (m := _SUMMARY_INJURY_DATE.search(letter.case_summary)):
         letter.injury_date = parse_date(m["date"])
     letter.items = parse_items(lines, decisions_at + 1)
+    return letter
+
+
+_DRAFT_DECISION = re.compile(r"\s*:?\s*(?:Pending|To be determined|TBD)?\s*:?\s*$", re.IGNORECASE)
+
+
+def parse_draft(text: str) -> ParsedLetter:
+    """A draft letter: the supported layout before any decision exists.
+
+    The case summary and header are read as in :func:`parse_letter`; under the
+    ``IMR ISSUES, DECISIONS AND RATIONALES`` heading each line is one requested service
+    (a trailing ``:`` or ``: Pending`` is dropped). Items carry ``decision=None``. Real
+    letters, with decisions, parse as with :func:`parse_letter`.
+    """
+    try:
+        return parse_letter(text)
+    except LetterError as err:
+        if err.kind != "no_decisions":
+            raise
+    lines = normalise_lines(text)
+    summary_at = _find(lines, _SUMMARY_HEADING)
+    decisions_at = _find(lines, _DECISIONS_HEADING, (summary_at or 0) + 1)
+    if summary_at is None or decisions_at is None:
+        raise LetterError(
+            f"draft letter needs a '{_SUMMARY_HEADING}' section and the requested services, one "
+            f"per line, under '{_DECISIONS_HEADING}'",
+            kind="no_decisions",
+        )
+    letter = ParsedLetter(layout=LAYOUT)
+    how_made = _find(lines, _HOW_MADE)
+    header_end = how_made if how_made is not None else summary_at
+    for key, value in parse_header("\n".join(lines[:header_end])).items():
+        setattr(letter, key, value)
+    letter.case_summary = _SUMMARY_PREAMBLE.sub(
+        "", join_lines(lines[summary_at + 1 : decisions_at])
+    )
+    letter.age, letter.sex = _age_sex(letter.case_summary)
+    services = [
+        _DRAFT_DECISION.sub("", line).strip()
+        for line in lines[decisions_at + 1 :]
+        if not _SET_FORTH.search(line)
+    ]
+    services = [s for s in services if re.search(r"[A-Za-z]{2,}", s)]
+    if not services:
+        raise LetterError(
+            f"draft letter lists no requested service under '{_DECISIONS_HEADING}'",
+            kind="no_decisions",
+        )
+    for index, service in enumerate(services):
+        parsed = parse_service(service)
+        letter.items.append(
+            ParsedItem(
+                item_index=index,
+                service=parsed["service"],
+                item_text=service,
+                quantity=parsed["quantity"],
+                decision=None,
+                partial_authorization=parsed["partial_authorization"],
+                original_request=parsed["original_request"],
+                authorized_portion=parsed["authorized_portion"],
+                retrospective=parsed["retrospective"],
+                claims_admin_guideline=None,
+                claims_admin_families=[],
+                imr_guideline=None,
+                imr_guideline_families=[],
+                decision_rationale=None,
+            )
+        )
     return letter

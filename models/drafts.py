@@ -136,11 +136,11 @@ def read_case_file(text: str, source: str) -> list[dict]:
 
 
 def letter_rows(path: Path) -> list[dict]:
-    """Pre-decision rows of one letter file (raises ``LetterError`` when unparseable)."""
-    from data.letter_parser import parse_letter
+    """Pre-decision rows of one letter file, real or draft (``LetterError`` if unparseable)."""
+    from data.letter_parser import parse_draft
     from data.letter_text import letter_text
 
-    letter = parse_letter(letter_text(path))
+    letter = parse_draft(letter_text(path))
     rows = []
     for item in letter.items:
         rows.append(

@@ -258,3 +258,15 @@ def test_seed_text_and_its_pdf_give_the_same_parse(seeds_dir, tmp_path):
     pdf.write_bytes(text_pdf([line for line in text.splitlines() if line.strip()]))
     from_text, from_pdf = parse_letter(text), parse_letter(letter_text(pdf))
     assert from_pdf == from_text
+
+
+def test_draft_letter_items_have_no_decision():
+    from data.letter_parser import parse_draft
+    from tests.letters import letter
+
+    text = letter().split("The Final Determination was based")[0] + "MRI of the knee: Pending\n"
+    draft = parse_draft(text)
+    assert [(i.service, i.decision) for i in draft.items] == [("MRI of the knee", None)]
+    assert draft.case_summary.startswith("The injured worker is a 45 year old female")
+    with pytest.raises(LetterError, match="no requested service"):
+        parse_draft(letter().split("The Final Determination was based")[0])

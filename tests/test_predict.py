@@ -238,3 +238,26 @@ def test_importances_command(store, tmp_path):
     assert len(out["features"]) == 5 and out["families"]
     assert {f["direction"] for f in out["features"]} <= {"toward Overturned", "toward Upheld"}
     assert (tmp_path / "imp.png").stat().st_size > 1000
+
+
+def test_draft_letter_without_decisions_is_scored(store, tmp_path):
+    _, env = store
+    real = _letter_text()
+    draft = real.split("The Final Determination was based")[0] + (
+        "MRI of the lumbar spine:\nPhysical therapy 2 times a week for 3 weeks: Pending\n"
+    )
+    (tmp_path / "draft.txt").write_text(draft)
+    (tmp_path / "real.txt").write_text(real)
+    run = cli([str(tmp_path / "draft.txt"), str(tmp_path / "real.txt"), "--json"], env)
+    assert run.returncode == 0, run.stderr
+    items = json.loads(run.stdout)["items"]
+    by_file = {}
+    for item in items:
+        by_file.setdefault(item["source_file"], []).append(item)
+    assert [i["service"] for i in by_file["draft.txt"]] == [
+        "MRI of the lumbar spine",
+        "Physical therapy 2 times a week for 3 weeks",
+    ]
+    # the same services in the decided letter score the same: decisions are never read
+    for a, b in zip(by_file["draft.txt"], by_file["real.txt"], strict=True):
+        assert a["p_overturned"] == pytest.approx(b["p_overturned"], abs=0.05)
