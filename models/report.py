@@ -8,6 +8,14 @@ from rich.table import Table
 
 from data.config import tracking_uri
 
+#: Short headers so the table fits 80 columns (the width rich uses when piped).
+_SHORT = {
+    "roc_auc": "AUC",
+    "roc_auc_fold_mean": "AUC fold",
+    "average_precision": "AP",
+    "brier_skill": "BSS",
+    "log_loss": "logloss",
+}
 _COLUMNS = (
     "roc_auc",
     "roc_auc_fold_mean",
@@ -25,10 +33,12 @@ def metrics_table(title: str, table: pd.DataFrame) -> Table:
     out.add_column("predictor")
     out.add_column("n", justify="right")
     for column in _COLUMNS:
-        out.add_column(column, justify="right")
+        out.add_column(_SHORT.get(column, column), justify="right")
     for name, row in table.iterrows():
         out.add_row(
-            str(name), f"{int(row['n'])}", *(f"{row.get(c, float('nan')):.3f}" for c in _COLUMNS)
+            str(name).replace("baseline_", "base: "),
+            f"{int(row['n'])}",
+            *(f"{row.get(c, float('nan')):.3f}" for c in _COLUMNS),
         )
     return out
 
