@@ -13,18 +13,24 @@ Exit status: 0 scored, 1 some items could not be scored (listed), 2 bad input or
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
-import typer
+DEFAULT_MODEL = "models:/imr-outcome@champion"
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help=__doc__)
+
+class Exit(Exception):
+    """Stop with an exit status (raised by the commands, turned into ``sys.exit``)."""
+
+    def __init__(self, code: int):
+        self.code = code
 
 
 def _fail(message: str, code: int = 2):
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
+    print(f"error: {message}", file=sys.stderr)
+    raise Exit(code)
 
 
 def _read(path: str, what: str) -> str:
@@ -51,12 +57,11 @@ def _load(model_uri: str):
 def _rows_from_letters(paths: list[Path]) -> tuple[list[dict], list[dict]]:
     from data.errors import LetterError
     from data.ingest import find_letter_files
+    from models.drafts import letter_rows
 
     files, missing = find_letter_files(paths)
     rows, failed = [], [{"source_file": m.path, "error": m.reason} for m in missing]
     for path in files:
-        from models.drafts import letter_rows
-
         try:
             rows.extend(letter_rows(path))
         except LetterError as exc:
@@ -64,82 +69,85 @@ def _rows_from_letters(paths: list[Path]) -> tuple[list[dict], list[dict]]:
     return rows, failed
 
 
-@app.command()
-def main(
-    paths: list[Path] | None = typer.Argument(None, help="Letters (PDF/text) or folders."),
-    summary: str | None = typer.Option(None, help="Case summary file, or - for stdin."),
-    service: list[str] | None = typer.Option(None, help="A requested service; repeatable."),
-    injury_date: str | None = typer.Option(None, help="Date of injury, YYYY-MM-DD."),
-    ur_denial_date: str | None = typer.Option(None, help="UR denial date, YYYY-MM-DD."),
-    guideline: str | None = typer.Option(None, help="The claims administrator's guideline text."),
-    case: str | None = typer.Option(None, help="JSON case file, or - for stdin."),
-    batch: Path | None = typer.Option(None, help="CSV of case_summary, service (+ optional)."),
-    csv: Path | None = typer.Option(None, help="Write one row per item to this CSV."),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-    model: str = typer.Option("models:/imr-outcome@champion", help="Model URI."),
-    what_if: bool = typer.Option(True, help="Re-score with facts the draft lacks."),
-) -> None:
-    """Score a draft, a JSON case, letters or a batch."""
+def _report_unscorable(unscorable: list[dict]) -> None:
+    for bad in unscorable:
+        where = bad.get("source_file", f"row {bad.get('row')}")
+        print(f"cannot score {where}: {bad['error']}", file=sys.stderr)
+
+
+def predict_parser() -> argparse.ArgumentParser:
+    """Options of the prediction command (argparse: typer's import alone costs 0.2 s)."""
+    parser = argparse.ArgumentParser(
+        prog="predict.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("paths", nargs="*", type=Path, help="Letters (PDF/text) or folders.")
+    parser.add_argument("--summary", help="Case summary file, or - for stdin.")
+    parser.add_argument("--service", action="append", help="A requested service; repeatable.")
+    parser.add_argument("--injury-date", help="Date of injury, YYYY-MM-DD.")
+    parser.add_argument("--ur-denial-date", help="UR denial date, YYYY-MM-DD.")
+    parser.add_argument("--guideline", help="The claims administrator's guideline text.")
+    parser.add_argument("--case", help="JSON case file, or - for stdin.")
+    parser.add_argument("--batch", type=Path, help="CSV of case_summary, service (+ optional).")
+    parser.add_argument("--csv", type=Path, help="Write one row per item to this CSV.")
+    parser.add_argument(
+        "--json", dest="as_json", action="store_true", help="Machine-readable output."
+    )
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="Model URI.")
+    parser.add_argument(
+        "--no-what-if", dest="what_if", action="store_false", help="Skip what-if re-scoring."
+    )
+    return parser
+
+
+def predict(args: argparse.Namespace) -> int:
+    """Score a draft, a JSON case, letters or a batch; return the exit status."""
     from models.drafts import InputError, batch_rows, draft_rows, read_case_file
 
-    modes = sum(bool(x) for x in (paths, summary or service, case, batch))
+    modes = sum(bool(x) for x in (args.paths, args.summary or args.service, args.case, args.batch))
     if modes != 1:
         _fail("give exactly one input: --summary with --service, --case, --batch, or letter paths")
     unscorable: list[dict] = []
     try:
-        if case:
-            rows = read_case_file(_read(case, "--case"), "--case " + case)
-        elif summary or service:
-            if not summary:
+        if args.case:
+            rows = read_case_file(_read(args.case, "--case"), "--case " + args.case)
+        elif args.summary or args.service:
+            if not args.summary:
                 _fail("--service needs --summary FILE (or --summary - for stdin)")
-            text = _read(summary, "--summary")
             rows = draft_rows(
-                text,
-                list(service or []),
-                source=f"--summary {summary}",
-                injury_date=injury_date,
-                ur_denial_date=ur_denial_date,
-                claims_admin_guideline=guideline,
+                _read(args.summary, "--summary"),
+                list(args.service or []),
+                source=f"--summary {args.summary}",
+                injury_date=args.injury_date,
+                ur_denial_date=args.ur_denial_date,
+                claims_admin_guideline=args.guideline,
             )
-        elif batch:
-            if not batch.is_file():
-                _fail(f"--batch {batch}: no such file; check the path")
-            rows, unscorable = batch_rows(batch)
+        elif args.batch:
+            if not args.batch.is_file():
+                _fail(f"--batch {args.batch}: no such file; check the path")
+            rows, unscorable = batch_rows(args.batch)
         else:
-            rows, unscorable = _rows_from_letters(paths)
+            rows, unscorable = _rows_from_letters(args.paths)
     except InputError as exc:
         _fail(str(exc))
     if not rows:
-        for bad in unscorable:
-            typer.echo(
-                f"cannot score {bad.get('source_file', bad.get('row'))}: {bad['error']}", err=True
-            )
+        _report_unscorable(unscorable)
         _fail("nothing to score")
 
-    loaded = _load(model)
+    loaded = _load(args.model)
     from models.output import render, write_csv
 
-    detailed = not (csv or batch or paths)
-    results = _score(loaded, rows, detailed and what_if, detailed)
-    if csv:
-        write_csv(csv, rows, results, unscorable)
-    if as_json:
-        typer.echo(
-            json.dumps(
-                {"model": loaded.uri, "items": results, "unscorable": unscorable},
-                indent=2,
-                default=str,
-            )
-        )
-    elif not csv:
+    detailed = not (args.csv or args.batch or args.paths)
+    results = _score(loaded, rows, detailed and args.what_if, detailed)
+    if args.csv:
+        write_csv(args.csv, rows, results, unscorable)
+        print(f"wrote {len(results)} scored item(s) to {args.csv}", file=sys.stderr)
+    if args.as_json:
+        payload = {"model": loaded.uri, "items": results, "unscorable": unscorable}
+        print(json.dumps(payload, indent=2, default=str))
+    elif not args.csv:
         render(loaded, results, unscorable)
-    else:
-        typer.echo(f"wrote {len(results)} scored item(s) to {csv}", err=True)
-    for bad in unscorable:
-        typer.echo(
-            f"cannot score {bad.get('source_file', bad.get('row'))}: {bad['error']}", err=True
-        )
-    raise typer.Exit(1 if unscorable else 0)
+    _report_unscorable(unscorable)
+    return 1 if unscorable else 0
 
 
 def _score(loaded, rows: list[dict], with_what_if: bool, detailed: bool) -> list[dict]:
@@ -168,35 +176,46 @@ def _score(loaded, rows: list[dict], with_what_if: bool, detailed: bool) -> list
     return scored
 
 
-@app.command("importances")
-def importances(
-    top: int = typer.Option(20, help="How many features to list."),
-    png: Path | None = typer.Option(None, help="Also draw a bar chart to this PNG."),
-    model: str = typer.Option("models:/imr-outcome@champion", help="Model URI."),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-) -> None:
-    """Global importances of the model, by family and by feature (logged by training)."""
+def importances_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="predict.py importances",
+        description="Global importances of the model, by family and by feature.",
+    )
+    parser.add_argument("--top", type=int, default=20, help="How many features to list.")
+    parser.add_argument("--png", type=Path, help="Also draw a bar chart to this PNG.")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="Model URI.")
+    parser.add_argument(
+        "--json", dest="as_json", action="store_true", help="Machine-readable output."
+    )
+    return parser
+
+
+def importances(args: argparse.Namespace) -> int:
+    """Print (and optionally plot) the champion's importances."""
     from models.output import importance_tables, render_importances
 
-    loaded = _load(model)
+    loaded = _load(args.model)
     table = importance_tables(loaded)
     if table is None:
-        _fail(f"the run of {model} has no importances.csv; retrain with this version of train.py")
-    if png:
+        _fail(f"the run of {args.model} has no importances.csv; retrain with this train.py")
+    if args.png:
         from models.plots import importance_chart
 
-        importance_chart(table, png, top=top, title=f"Feature importance: {model}")
-    render_importances(table, top, as_json=as_json)
+        importance_chart(table, args.png, top=args.top, title=f"Feature importance: {args.model}")
+    render_importances(table, args.top, as_json=args.as_json)
+    return 0
 
 
-def run() -> None:
-    """Dispatch ``importances`` to its command; everything else is a prediction."""
-    if len(sys.argv) > 1 and sys.argv[1] == "importances":
-        sys.argv.pop(1)
-        typer.main.get_command(app).commands["importances"].main(prog_name="predict.py importances")
-    else:
-        typer.main.get_command(app).commands["main"].main(prog_name="predict.py")
+def run(argv: list[str] | None = None) -> int:
+    """``importances`` goes to its command; everything else is a prediction."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv[:1] == ["importances"]:
+            return importances(importances_parser().parse_args(argv[1:]))
+        return predict(predict_parser().parse_args(argv))
+    except Exit as stop:
+        return stop.code
 
 
 if __name__ == "__main__":
-    run()
+    sys.exit(run())

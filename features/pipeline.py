@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
-from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -110,6 +109,9 @@ def build_features(
         service = _tfidf(300)
         sparse_threshold = 1.0
     elif kind == "trees":
+        # imported here: loading it costs ~0.1 s that a text model's prediction never needs
+        from sklearn.decomposition import TruncatedSVD
+
         structured = StructuredFeatures()
         summary = Pipeline(
             [("tfidf", _tfidf(3000)), ("svd", TruncatedSVD(text_components, random_state=0))]
