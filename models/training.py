@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from sklearn.base import clone
 
 from data.config import DEFAULT_DATASET_DIR, DEFAULT_EXPERIMENT, DEFAULT_MODEL_NAME, tracking_uri
 from data.dataset import DatasetBusy, load_items
@@ -404,13 +405,5 @@ def _importances(model, items, y, seed):
         return global_importances(model, items)
     groups = items["letter_id"].to_numpy()
     train_idx, test_idx = evaluation.grouped_folds(y, groups, 4, seed)[0]
-    held_out_model = fit_model(
-        _same_recipe_unfitted(model), items.iloc[train_idx], y[train_idx], groups[train_idx]
-    )
+    held_out_model = fit_model(clone(model), items.iloc[train_idx], y[train_idx], groups[train_idx])
     return global_importances(held_out_model, items.iloc[test_idx], y[test_idx], seed=seed)
-
-
-def _same_recipe_unfitted(model):
-    from sklearn.base import clone
-
-    return clone(model)

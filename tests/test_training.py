@@ -108,3 +108,17 @@ def test_calibrated_output_recovers_the_true_probability(tmp_path, tracking):
     assert error < 0.03, error
     assert np.corrcoef(p, true_p)[0, 1] > 0.8
     assert len(truth) > 3000
+
+
+@pytest.mark.slow
+def test_tree_model_gets_permutation_importances_on_held_out_letters(tmp_path, tracking):
+    generate_corpus(tmp_path / "letters", 80, seed=4)
+    result = _train([tmp_path / "letters"], tmp_path / "ds", candidates=("gbm",))
+    local = mlflow.artifacts.download_artifacts(
+        run_id=result.run_id, artifact_path="importances.csv"
+    )
+    table = pd.read_csv(local)
+    assert result.recipe["candidate"] == "gbm"
+    assert (table["importance"] >= 0).all() and table["importance"].max() > 0
+    assert set(table["direction"]) <= {"toward Overturned", "toward Upheld"}
+    assert "documented_failure" in set(table["feature"])
