@@ -329,6 +329,35 @@ def parse_service(item_text: str) -> dict:
     return out
 
 
+def make_item(
+    index: int,
+    item_text: str,
+    decision: str | None,
+    *,
+    ca_text: str | None = None,
+    imr_text: str | None = None,
+    rationale: str | None = None,
+) -> ParsedItem:
+    """An item from its statement, its decision and the texts of its sections."""
+    service = parse_service(item_text)
+    return ParsedItem(
+        item_index=index,
+        service=service["service"],
+        item_text=item_text,
+        quantity=service["quantity"],
+        decision=decision,
+        partial_authorization=service["partial_authorization"],
+        original_request=service["original_request"],
+        authorized_portion=service["authorized_portion"],
+        retrospective=service["retrospective"],
+        claims_admin_guideline=ca_text,
+        claims_admin_families=guideline_families(ca_text),
+        imr_guideline=imr_text,
+        imr_guideline_families=guideline_families(imr_text),
+        decision_rationale=rationale,
+    )
+
+
 def _section(lines: list[str], pattern: re.Pattern, start: int, end: int) -> tuple[str | None, int]:
     """Text of the labelled section starting at the first line in [start, end) it matches."""
     for i in range(start, end):
@@ -385,23 +414,14 @@ def parse_items(lines: list[str], start: int) -> list[ParsedItem]:
             if _RATIONALE.match(lines[i]):
                 rationale = join_lines([_RATIONALE.sub("", lines[i]), *lines[i + 1 : next_start]])
                 break
-        service = parse_service(item_text)
         items.append(
-            ParsedItem(
-                item_index=index,
-                service=service["service"],
-                item_text=item_text,
-                quantity=service["quantity"],
-                decision=decision,
-                partial_authorization=service["partial_authorization"],
-                original_request=service["original_request"],
-                authorized_portion=service["authorized_portion"],
-                retrospective=service["retrospective"],
-                claims_admin_guideline=ca_text,
-                claims_admin_families=guideline_families(ca_text),
-                imr_guideline=imr_text,
-                imr_guideline_families=guideline_families(imr_text),
-                decision_rationale=rationale or None,
+            make_item(
+                index,
+                item_text,
+                decision,
+                ca_text=ca_text,
+                imr_text=imr_text,
+                rationale=rationale or None,
             )
         )
         lower = next_start
@@ -498,24 +518,5 @@ def parse_draft(text: str) -> ParsedLetter:
             f"draft letter lists no requested service under '{_DECISIONS_HEADING}'",
             kind="no_decisions",
         )
-    for index, service in enumerate(services):
-        parsed = parse_service(service)
-        letter.items.append(
-            ParsedItem(
-                item_index=index,
-                service=parsed["service"],
-                item_text=service,
-                quantity=parsed["quantity"],
-                decision=None,
-                partial_authorization=parsed["partial_authorization"],
-                original_request=parsed["original_request"],
-                authorized_portion=parsed["authorized_portion"],
-                retrospective=parsed["retrospective"],
-                claims_admin_guideline=None,
-                claims_admin_families=[],
-                imr_guideline=None,
-                imr_guideline_families=[],
-                decision_rationale=None,
-            )
-        )
+    letter.items = [make_item(i, service, None) for i, service in enumerate(services)]
     return letter

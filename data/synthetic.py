@@ -164,28 +164,19 @@ def _items(rng: random.Random, facts: dict) -> list[SyntheticItem]:
         if not facts["imaging_available"]
         else f"Repeat MRI of the {region}"
     )
-    p_imaging = true_probability(
-        "imaging",
-        failure=facts["failure"],
-        imaging_available=facts["imaging_available"],
-        improvement=facts["improvement"],
-    )
-    candidates.append((imaging_service, "imaging", p_imaging))
-    p_injection = true_probability(
-        "injection",
-        failure=facts["failure"],
-        imaging_available=facts["imaging_available"],
-        improvement=facts["improvement"],
-    )
-    candidates.append((f"Corticosteroid injection of the {region}", "injection", p_injection))
+
+    def p(kind: str) -> float:
+        return true_probability(
+            kind,
+            failure=facts["failure"],
+            imaging_available=facts["imaging_available"],
+            improvement=facts["improvement"],
+        )
+
+    candidates.append((imaging_service, "imaging", p("imaging")))
+    candidates.append((f"Corticosteroid injection of the {region}", "injection", p("injection")))
     med = rng.choice(_MEDS)
-    p_med = true_probability(
-        "medication",
-        failure=facts["failure"],
-        imaging_available=facts["imaging_available"],
-        improvement=facts["improvement"],
-    )
-    candidates.append((f"{med} #{rng.choice([30, 60, 90])}", "medication", p_med))
+    candidates.append((f"{med} #{rng.choice([30, 60, 90])}", "medication", p("medication")))
     chosen = rng.sample(candidates, k=rng.choice([1, 1, 2, 2, 3]))
     return [
         SyntheticItem(service, kind, p, "Overturned" if rng.random() < p else "Upheld")
