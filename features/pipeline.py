@@ -7,6 +7,8 @@ guideline or reviewer column can never reach a later step, whatever the caller p
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -59,6 +61,40 @@ class Weight(TransformerMixin, BaseEstimator):
         return np.asarray(input_features, dtype=object)
 
 
+#: The case summaries of published letters are written by the IMR reviewer, whose habits
+#: ("the injured worker" / "the applicant" / "the claimant", "a review of the medical
+#: records indicates") identify the reviewer, and the reviewer is post-decision
+#: information. These are reduced to neutral text before the summary's words are counted.
+_PERSON = re.compile(
+    r"\b(?:the\s+)?(?:injured\s+worker|injured\s+employee|IW|applicant|claimant|patient|"
+    r"employee|worker|individual|member)(?:'s)?\b",
+    re.IGNORECASE,
+)
+_NARRATION = re.compile(
+    r"\b(?:a\s+)?review\s+of\s+the\s+(?:submitted\s+)?(?:medical\s+)?records?\s+"
+    r"(?:indicates?|reveals?|shows?|notes?)\s*(?:that)?|\bmedical\s+records?\b|\brecords?\b|"
+    r"\bdocumentation\b|\bdocumented\b|\bper\s+the\b|\baccording\s+to\s+the\b",
+    re.IGNORECASE,
+)
+
+
+class ReviewerStyleNeutralizer(TransformerMixin, BaseEstimator):
+    """Summary text with the writer's habitual phrasing replaced by neutral words."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X) -> list[str]:
+        return [_NARRATION.sub(" ", _PERSON.sub(" person ", str(text))) for text in X]
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.asarray(["case_summary"], dtype=object)
+
+
+def _summary_text(max_features: int) -> Pipeline:
+    return Pipeline([("neutral", ReviewerStyleNeutralizer()), ("tfidf", _tfidf(max_features))])
+
+
 def feature_name(transformer: str, feature: str) -> str:
     """Readable output names: structured facts bare, text terms as ``summary__tfidf__word``."""
     # step names may not contain "__", so "summary_tfidf" becomes the "summary__tfidf" prefix
@@ -93,7 +129,7 @@ def build_features(
     """
     if kind == "summary_text":
         columns = ColumnTransformer(
-            [("summary_tfidf", _tfidf(1000), "case_summary")],
+            [("summary_tfidf", _summary_text(1000), "case_summary")],
             verbose_feature_names_out=feature_name,
         )
         return Pipeline([("prefiling", PreFilingColumns()), ("columns", columns)])
@@ -105,7 +141,7 @@ def build_features(
                 ("weight", Weight(structured_weight)),
             ]
         )
-        summary = _tfidf(1000)
+        summary = _summary_text(1000)
         service = _tfidf(300)
         sparse_threshold = 1.0
     elif kind == "trees":
@@ -114,7 +150,11 @@ def build_features(
 
         structured = StructuredFeatures()
         summary = Pipeline(
-            [("tfidf", _tfidf(3000)), ("svd", TruncatedSVD(text_components, random_state=0))]
+            [
+                ("neutral", ReviewerStyleNeutralizer()),
+                ("tfidf", _tfidf(3000)),
+                ("svd", TruncatedSVD(text_components, random_state=0)),
+            ]
         )
         service = Pipeline(
             [("tfidf", _tfidf(500)), ("svd", TruncatedSVD(text_components // 2, random_state=0))]

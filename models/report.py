@@ -36,7 +36,7 @@ def metrics_table(title: str, table: pd.DataFrame) -> Table:
         out.add_column(_SHORT.get(column, column), justify="right")
     for name, row in table.iterrows():
         out.add_row(
-            str(name).replace("baseline_", "base: "),
+            {"baseline_prior": "prior", "baseline_category_rate": "category"}.get(name, name),
             f"{int(row['n'])}",
             *(f"{row.get(c, float('nan')):.3f}" for c in _COLUMNS),
         )
