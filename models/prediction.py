@@ -120,39 +120,49 @@ def _reasons(row_contrib: pd.Series, evidence: dict[str, dict]) -> list[dict]:
     return reasons
 
 
-def what_if(pipeline, items: pd.DataFrame, base: np.ndarray) -> list[list[dict]]:
-    """For each item, the facts it lacks and how re-scoring with each one moves P."""
-    rows = []
+def what_if(
+    pipeline, items: pd.DataFrame, base: np.ndarray, evidence: list[dict] | None = None
+) -> list[list[dict]]:
+    """For each item, the facts it lacks and how re-scoring with each one moves P.
+
+    All modified cases are scored in one call. ``evidence`` is each item's
+    :func:`features.structured.explain` output, when the caller has it already.
+    """
+    evidence = evidence or [explain(row.to_dict()) for _, row in items.iterrows()]
+    modified, owners = [], []
     for position, (_, row) in enumerate(items.iterrows()):
-        facts = explain(row.to_dict())
-        changes = []
         for label, feature, sentence in WHAT_IF_FACTS:
-            if facts.get(feature, {}).get("value"):
+            if evidence[position].get(feature, {}).get("value"):
                 continue  # the draft already documents it
-            modified = row.copy()
-            modified["case_summary"] = f"{row['case_summary']} {sentence}".strip()
-            p = score(pipeline, pd.DataFrame([modified]))["p_overturned"].iloc[0]
-            changes.append(
+            case = row.copy()
+            case["case_summary"] = f"{row['case_summary']} {sentence}".strip()
+            modified.append(case)
+            owners.append((position, label, sentence))
+    rows: list[list[dict]] = [[] for _ in range(len(items))]
+    if modified:
+        p = score(pipeline, pd.DataFrame(modified).reset_index(drop=True))["p_overturned"]
+        for (position, label, sentence), value in zip(owners, p, strict=True):
+            rows[position].append(
                 {
                     "fact": label,
                     "added_text": sentence,
-                    "p_overturned": float(p),
-                    "change": float(p - base[position]),
+                    "p_overturned": float(value),
+                    "change": float(value - base[position]),
                 }
             )
-        rows.append(sorted(changes, key=lambda c: -abs(c["change"])))
-    return rows
+    return [sorted(changes, key=lambda c: -abs(c["change"])) for changes in rows]
 
 
 def explain_items(pipeline, items: pd.DataFrame, *, with_what_if: bool = True) -> list[Scored]:
     """Score items and attach reasons (and what-ifs)."""
     scores = score(pipeline, items)
     contrib = contributions(pipeline, items)
-    changes = what_if(pipeline, items, scores["p_overturned"].to_numpy()) if with_what_if else None
+    evidence = [explain(row.to_dict()) for _, row in items.iterrows()]
+    base = scores["p_overturned"].to_numpy()
+    changes = what_if(pipeline, items, base, evidence) if with_what_if else None
     out = []
     for position, (index, row) in enumerate(items.iterrows()):
-        evidence = explain(row.to_dict())
-        reasons = _reasons(contrib.loc[index], evidence) if contrib is not None else []
+        reasons = _reasons(contrib.loc[index], evidence[position]) if contrib is not None else []
         out.append(
             Scored(
                 service=str(row.get("service", "")),
