@@ -43,6 +43,10 @@ def metrics_table(title: str, table: pd.DataFrame) -> Table:
     return out
 
 
+def _fmt(value: float | None, digits: int) -> str:
+    return "n/a" if value is None or value != value else f"{value:.{digits}f}"
+
+
 def print_training_report(result, model_name: str, console: Console | None = None) -> None:
     """The summary a person reads after a training run."""
     console = console or Console()
@@ -96,14 +100,11 @@ def print_training_report(result, model_name: str, console: Console | None = Non
         before.add_row(
             "champion before",
             result.champion_before["version"],
-            f"{comparison.champion_log_loss:.4f}",
-            f"{comparison.champion_auc:.3f}",
+            _fmt(comparison.champion_log_loss, 4),
+            _fmt(comparison.champion_auc, 3),
         )
     before.add_row(
-        "new model",
-        result.version,
-        f"{comparison.new_log_loss:.4f}",
-        f"{comparison.new_auc:.3f}" if comparison.new_auc is not None else "",
+        "new model", result.version, _fmt(comparison.new_log_loss, 4), _fmt(comparison.new_auc, 3)
     )
     console.print(before)
     verdict = "PROMOTED to @champion" if comparison.promote else "kept as @challenger"

@@ -177,6 +177,13 @@ def _flat(prefix: str, table: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+def _champion_letters(champion) -> int:
+    """How many letters the champion was trained on (0 when unknown)."""
+    if champion is None:
+        return 0
+    return int(float(champion.params.get("letters", 0) or 0))
+
+
 def _champion_oof(champion, recipe, items, new_oof, step):
     """The champion's recipe evaluated on the current data (reusing ours when identical)."""
     params = champion.params
@@ -252,25 +259,19 @@ def train(
         from models.registry import current_champion, log_pyfunc_model, set_alias
 
         champion = current_champion(client, model_name)
-        if champion is None:
-            comparison = compare(oof.y, oof.model, None, groups)
-        else:
+        p_champ, same = (None, False)
+        if champion is not None:
             p_champ, same = _champion_oof(champion, recipe, items, oof, step)
-            previous_letters = int(float(champion.params.get("letters", 0) or 0))
-            comparison = (
-                compare(
-                    oof.y,
-                    oof.model,
-                    p_champ,
-                    groups,
-                    same_recipe=same,
-                    new_letters=summary["letters"] - previous_letters,
-                )
-                if p_champ is not None
-                else Comparison(
-                    True, "the champion's recipe is unknown to this code; replaced", float("nan")
-                )
-            )
+        comparison = compare(
+            oof.y,
+            oof.model,
+            p_champ,
+            groups,
+            same_recipe=same,
+            new_letters=summary["letters"] - _champion_letters(champion),
+        )
+        if champion is not None and p_champ is None:
+            comparison.reason = "the champion's recipe is unknown to this code; replaced"
 
         if step:
             step("logging to MLflow")

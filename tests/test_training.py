@@ -65,6 +65,15 @@ def test_retraining_ingests_only_new_letters_and_decides_promotion(tmp_path, tra
     assert grown.ingest_summary["parsed"] == 15
     assert grown.data_summary["letters"] == first.data_summary["letters"] + 15
     assert grown.alias == "champion" and "15 more letters" in grown.comparison.reason
+    from io import StringIO
+
+    from rich.console import Console
+
+    from models.report import print_training_report
+
+    out = StringIO()
+    print_training_report(same, "imr-outcome", Console(file=out, width=120))
+    assert "champion before" in out.getvalue() and "kept as @challenger" in out.getvalue()
     client = mlflow.MlflowClient()
     assert (
         str(client.get_model_version_by_alias("imr-outcome", "champion").version) == grown.version
