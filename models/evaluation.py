@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
-from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
 from data.config import POSITIVE_LABEL
 from features.extractors import service_category
+from models.candidates import LetterFolds
 
 #: Pseudo-count that shrinks a category's overturn rate toward the training prior.
 CATEGORY_SHRINKAGE = 10.0
@@ -131,8 +132,12 @@ class Predictions:
 def grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int, seed: int):
     """Stratified folds that never split a letter; fewer folds if positives are scarce."""
     positive_groups = len(set(groups[y == 1]))
-    n_splits = max(2, min(n_splits, positive_groups, len(set(groups))))
-    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    n_groups = len(set(groups))
+    n_splits = max(2, min(n_splits, positive_groups, n_groups))
+    if n_groups > LetterFolds.STRATIFY_UP_TO:  # stratifying many letters is slow, and moot
+        splitter = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    else:
+        splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     return list(splitter.split(np.zeros(len(y)), y, groups))
 
 
