@@ -20,25 +20,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 
+from data.ingest import dataset_or_shared_letters
 from features import extractors as ex
 from features import structured
 
 
 def _items(dataset: str | None) -> pd.DataFrame:
-    if dataset:
-        return pd.read_parquet(Path(dataset) / "items.parquet")
-    from data.config import SHARED_LETTERS_DIR
-    from data.ingest import ingest
-
-    with tempfile.TemporaryDirectory() as tmp:
-        ingest([SHARED_LETTERS_DIR], Path(tmp), workers=1)
-        return pd.read_parquet(Path(tmp) / "items.parquet")
+    return dataset_or_shared_letters(Path(dataset) if dataset else None)
 
 
 def _clear_caches() -> None:

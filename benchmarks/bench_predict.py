@@ -31,11 +31,11 @@ SUMMARY = (
 
 def batch_items(n: int) -> tuple[pd.DataFrame, str]:
     from data.config import SHARED_LETTERS_DIR
-    from data.ingest import ingest
+    from data.ingest import dataset_or_shared_letters, ingest
 
     with tempfile.TemporaryDirectory() as tmp:
         if (SHARED_LETTERS_DIR / "dwc").is_dir():
-            items = ingest([SHARED_LETTERS_DIR], Path(tmp) / "ds", workers=1).added
+            items = dataset_or_shared_letters(None)
             source = "real letters (repeated)"
         else:
             from data.synthetic import generate_corpus

@@ -267,6 +267,19 @@ def ingest(
     return IngestResult(report, added.reset_index(drop=True))
 
 
+def dataset_or_shared_letters(dataset: Path | None) -> pd.DataFrame:
+    """The items of a dataset folder or, when none is given, of the real letters in
+    ``../shared/letters`` ingested into a temporary folder (for evaluations and benchmarks)."""
+    if dataset:
+        return load_items(Path(dataset))
+    import tempfile
+
+    from data.config import SHARED_LETTERS_DIR
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return ingest([SHARED_LETTERS_DIR], Path(tmp), workers=1).added
+
+
 if __name__ == "__main__":
     from data.ingest_cli import app
 

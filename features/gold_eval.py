@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -151,14 +150,9 @@ def format_table(result: dict) -> str:
 
 
 def _dataset(path: str | None) -> pd.DataFrame:
-    if path:
-        return pd.read_parquet(Path(path) / "items.parquet")
-    from data.config import SHARED_LETTERS_DIR
-    from data.ingest import ingest
+    from data.ingest import dataset_or_shared_letters
 
-    with tempfile.TemporaryDirectory() as tmp:
-        ingest([SHARED_LETTERS_DIR], Path(tmp), workers=1)
-        return pd.read_parquet(Path(tmp) / "items.parquet")
+    return dataset_or_shared_letters(Path(path) if path else None)
 
 
 def main(argv: list[str] | None = None) -> int:
