@@ -67,16 +67,21 @@ class Scored:
         return dict(vars(self))
 
 
-def fold_probabilities(pipeline, items: pd.DataFrame) -> np.ndarray:
+def feature_matrix(pipeline, items: pd.DataFrame):
+    """The classifier's input for ``items`` (the pipeline's feature step)."""
+    return pipeline.named_steps["features"].transform(items)
+
+
+def fold_probabilities(pipeline, items: pd.DataFrame, matrix=None) -> np.ndarray:
     """P(Overturned) from each calibration fold's model: shape (folds, items)."""
-    matrix = pipeline.named_steps["features"].transform(items)
+    matrix = feature_matrix(pipeline, items) if matrix is None else matrix
     classifier = pipeline.named_steps["classifier"]
     return np.vstack([c.predict_proba(matrix)[:, 1] for c in classifier.calibrated_classifiers_])
 
 
-def score(pipeline, items: pd.DataFrame) -> pd.DataFrame:
+def score(pipeline, items: pd.DataFrame, matrix=None) -> pd.DataFrame:
     """``p_overturned`` (the ensemble's mean) with ``p_low``/``p_high`` from the folds."""
-    folds = fold_probabilities(pipeline, items)
+    folds = fold_probabilities(pipeline, items, matrix)
     return pd.DataFrame(
         {
             "p_overturned": folds.mean(axis=0),
@@ -87,7 +92,7 @@ def score(pipeline, items: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def contributions(pipeline, items: pd.DataFrame) -> pd.DataFrame | None:
+def contributions(pipeline, items: pd.DataFrame, matrix=None) -> pd.DataFrame | None:
     """Per-feature contributions to each item's log-odds (linear models; else ``None``).
 
     Contribution = mean fold coefficient x the item's transformed feature value. Structured
@@ -97,7 +102,7 @@ def contributions(pipeline, items: pd.DataFrame) -> pd.DataFrame | None:
     coef = linear_coefficients(pipeline)
     if coef is None:
         return None
-    matrix = pipeline.named_steps["features"].transform(items)
+    matrix = feature_matrix(pipeline, items) if matrix is None else matrix
     values = matrix.multiply(coef).toarray() if sp.issparse(matrix) else np.asarray(matrix) * coef
     return pd.DataFrame(values, columns=feature_names(pipeline), index=items.index)
 
@@ -155,8 +160,9 @@ def what_if(
 
 def explain_items(pipeline, items: pd.DataFrame, *, with_what_if: bool = True) -> list[Scored]:
     """Score items and attach reasons (and what-ifs)."""
-    scores = score(pipeline, items)
-    contrib = contributions(pipeline, items)
+    matrix = feature_matrix(pipeline, items)  # once, for the scores and the reasons
+    scores = score(pipeline, items, matrix)
+    contrib = contributions(pipeline, items, matrix)
     evidence = [explain(row.to_dict()) for _, row in items.iterrows()]
     base = scores["p_overturned"].to_numpy()
     changes = what_if(pipeline, items, base, evidence) if with_what_if else None
