@@ -137,7 +137,9 @@ def predict(args: argparse.Namespace) -> int:
     from models.output import render, write_csv
 
     detailed = not (args.csv or args.batch or args.paths)
-    results = _score(loaded, rows, detailed and args.what_if, detailed)
+    from models.scoring import score_rows
+
+    results = score_rows(loaded, rows, with_what_if=detailed and args.what_if, detailed=detailed)
     if args.csv:
         write_csv(args.csv, rows, results, unscorable)
         print(f"wrote {len(results)} scored item(s) to {args.csv}", file=sys.stderr)
@@ -148,32 +150,6 @@ def predict(args: argparse.Namespace) -> int:
         render(loaded, results, unscorable)
     _report_unscorable(unscorable)
     return 1 if unscorable else 0
-
-
-def _score(loaded, rows: list[dict], with_what_if: bool, detailed: bool) -> list[dict]:
-    from features.extractors import service_category
-    from models.loading import baseline_rate
-    from models.prediction import explain_items, pre_filing_frame, score
-
-    frame = pre_filing_frame(rows)
-    if detailed:
-        scored = [
-            s.as_dict() for s in explain_items(loaded.pipeline, frame, with_what_if=with_what_if)
-        ]
-    else:
-        table = score(loaded.pipeline, frame)
-        scored = [
-            {"service": r["service"], **{k: float(v) for k, v in table.iloc[i].items()}}
-            for i, r in enumerate(rows)
-        ]
-    for row, result in zip(rows, scored, strict=True):
-        category = service_category(row["service"]).value
-        rate, n = baseline_rate(loaded.baseline, category)
-        result.update({"category": category, "baseline_rate": rate, "baseline_items": n})
-        for key in ("source_file", "item_index", "row"):
-            if key in row:
-                result[key] = row[key]
-    return scored
 
 
 def importances_parser() -> argparse.ArgumentParser:

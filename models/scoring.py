@@ -1,0 +1,40 @@
+"""One entry point from pre-filing rows to scored items, shared by every front end.
+
+``predict.py`` (terminal, CSV, JSON), the web page and the served model all call
+:func:`score_rows`, so they can never disagree on a probability, a band or a baseline.
+"""
+
+from __future__ import annotations
+
+
+def score_rows(loaded, rows: list[dict], *, with_what_if: bool = True, detailed: bool = True):
+    """Score pre-filing ``rows`` (dicts of the draft columns) with a loaded model.
+
+    ``detailed`` adds reasons (and what-ifs when ``with_what_if``); otherwise only the
+    probability and its band. Each result carries the service's category and the
+    training overturn rate of that category, and keeps ``source_file``, ``item_index``
+    and ``row`` from its input row.
+    """
+    from features.extractors import service_category
+    from models.loading import baseline_rate
+    from models.prediction import explain_items, pre_filing_frame, score
+
+    frame = pre_filing_frame(rows)
+    if detailed:
+        scored = [
+            s.as_dict() for s in explain_items(loaded.pipeline, frame, with_what_if=with_what_if)
+        ]
+    else:
+        table = score(loaded.pipeline, frame)
+        scored = [
+            {"service": r["service"], **{k: float(v) for k, v in table.iloc[i].items()}}
+            for i, r in enumerate(rows)
+        ]
+    for row, result in zip(rows, scored, strict=True):
+        category = service_category(row["service"]).value
+        rate, n = baseline_rate(loaded.baseline, category)
+        result.update({"category": category, "baseline_rate": rate, "baseline_items": n})
+        for key in ("source_file", "item_index", "row"):
+            if key in row:
+                result[key] = row[key]
+    return scored
