@@ -23,8 +23,12 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
+from features.criteria import FEATURES, SIGNS
+from features.guideline import GuidelineFeatures
 from features.pipeline import build_features
+from models.monotone import MonotoneLogisticRegression
 
 #: Calibration needs this many minority-class items per calibration fold before isotonic
 #: regression is worth trying; below it, isotonic overfits the few positives.
@@ -108,7 +112,62 @@ def build_gbm(seed: int, method: str = "sigmoid", folds: int = CALIBRATION_FOLDS
     )
 
 
+#: The guideline model's strongest inputs on the letters (see benchmarks/model_study.py);
+#: every other criterion enters with a 100x stronger L2 penalty: the letters show little
+#: of it, and a what-if should move only as far as the letters support.
+CORE_FEATURES = (
+    "guideline_not_recommended",
+    "guideline_supported",
+    "perioperative_with_surgery",
+    "initial_trial_within_guideline",
+    "log_items_in_letter",
+)
+WEAK_PENALTY = 100.0
+GUIDELINE_C = 0.03
+#: The penalised likelihood fit is already calibrated in the large; a Platt step on the
+#: out-of-fold scores cost Brier skill on the letters (repeated CV: -0.009 with it, +0.016
+#: without; benchmarks/model_study.py), so it is off. It can only flatten, never invert.
+GUIDELINE_PLATT = False
+
+
+def build_guideline(
+    seed: int, method: str = "sigmoid", folds: int = CALIBRATION_FOLDS, *, core_only=False
+) -> Pipeline:
+    """Sign-constrained logistic regression on the guideline criteria, one Platt step."""
+    del seed, method  # deterministic; its calibration is always the one Platt step
+    names = CORE_FEATURES if core_only else FEATURES
+    classifier = MonotoneLogisticRegression(
+        C=GUIDELINE_C,
+        signs=[SIGNS[n] for n in names],
+        penalty_factors=[1.0 if n in CORE_FEATURES else WEAK_PENALTY for n in names],
+        calibration_folds=folds,
+        platt=GUIDELINE_PLATT,
+    )
+    return Pipeline(
+        [
+            ("features", GuidelineFeatures(features=names)),
+            ("scale", StandardScaler()),
+            ("classifier", classifier),
+        ]
+    )
+
+
+def build_guideline_core(seed: int, method: str = "sigmoid", folds: int = CALIBRATION_FOLDS):
+    """The same model on its five strongest criteria only (the simpler alternative)."""
+    return build_guideline(seed, method, folds, core_only=True)
+
+
 CANDIDATES = {
+    "guideline": Candidate(
+        "guideline",
+        "sign-constrained logistic regression on the service's guideline criteria",
+        build_guideline,
+    ),
+    "guideline_core": Candidate(
+        "guideline_core",
+        "the guideline model on its five strongest criteria only",
+        build_guideline_core,
+    ),
     "logreg": Candidate("logreg", "L2 logistic regression, structured + TF-IDF text", build_logreg),
     "text_logreg": Candidate(
         "text_logreg",
@@ -132,6 +191,8 @@ def calibration_methods(y: np.ndarray, folds: int = CALIBRATION_FOLDS) -> list[s
 
 def fit_model(model: Pipeline, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray) -> Pipeline:
     """Fit with the letter groups routed to the calibration splitter."""
+    if isinstance(model.steps[-1][1], MonotoneLogisticRegression):
+        return model.fit(X, y, classifier__groups=groups)
     with sklearn.config_context(enable_metadata_routing=True):
         model.fit(X, y, groups=groups)
     return model

@@ -213,3 +213,163 @@ def temporal_holdout(
             "test_items": len(test),
         },
     )
+
+
+# ------------------------------------------------------------ repeated CV with intervals
+#: Measures reported by :func:`repeated_cv`, each with a letter-bootstrap 95% interval.
+REPEATED_MEASURES = (
+    "roc_auc_items",
+    "roc_auc_fold_mean",
+    "roc_auc_letters",
+    "within_letter",
+    "brier_skill",
+    "log_loss",
+)
+
+
+def within_letter_discrimination(
+    y: np.ndarray, p: np.ndarray, groups: np.ndarray, letter_weight: np.ndarray | None = None
+) -> float:
+    """In letters with both decisions: how often an overturned item outranks an upheld one.
+
+    Ties count one half; NaN when no letter has mixed decisions. A model that ignores the
+    service scores exactly 0.5 here, whatever its AUC. ``letter_weight`` (per letter code
+    of ``np.unique(groups, return_inverse=True)``) weighs letters, for the bootstrap.
+    """
+    pos_i, neg_i, letter = _mixed_pairs(np.asarray(y), np.asarray(groups))
+    if not len(pos_i):
+        return float("nan")
+    w = np.ones(len(pos_i)) if letter_weight is None else letter_weight[letter]
+    diff = p[pos_i] - p[neg_i]
+    total = w.sum()
+    return float(((diff > 0) * w + 0.5 * (diff == 0) * w).sum() / total) if total else float("nan")
+
+
+def _mixed_pairs(y: np.ndarray, groups: np.ndarray):
+    """(overturned item, upheld item, letter code) for every pair inside a mixed letter."""
+    _, code = np.unique(groups, return_inverse=True)
+    pos_i, neg_i, letter = [], [], []
+    order = np.argsort(code, kind="stable")
+    bounds = np.flatnonzero(np.diff(code[order])) + 1
+    for members in np.split(order, bounds):
+        pos, neg = members[y[members] == 1], members[y[members] == 0]
+        if len(pos) and len(neg):
+            pos_i.append(np.repeat(pos, len(neg)))
+            neg_i.append(np.tile(neg, len(pos)))
+            letter.append(np.full(len(pos) * len(neg), code[members[0]]))
+    if not pos_i:
+        return np.array([], int), np.array([], int), np.array([], int)
+    return np.concatenate(pos_i), np.concatenate(neg_i), np.concatenate(letter)
+
+
+def _weighted_auc(y, p, w) -> float:
+    """Weighted ROC-AUC (ties count one half), by ranks: the bootstrap calls it thousands
+    of times, where scikit-learn's input checks would dominate."""
+    pos_w, neg_w = w * (y == 1), w * (y == 0)
+    total_pos, total_neg = pos_w.sum(), neg_w.sum()
+    if total_pos == 0 or total_neg == 0:
+        return float("nan")
+    values, inverse = np.unique(p, return_inverse=True)
+    pos_at = np.bincount(inverse, weights=pos_w, minlength=len(values))
+    neg_at = np.bincount(inverse, weights=neg_w, minlength=len(values))
+    neg_below = np.cumsum(neg_at) - neg_at
+    return float((pos_at * (neg_below + 0.5 * neg_at)).sum() / (total_pos * total_neg))
+
+
+def _measures(y, p, prior, fold, code, letter_weight) -> dict[str, float]:
+    """Every repeated-CV measure, with letters weighted (1 each, or bootstrap counts)."""
+    w = letter_weight[code]
+    fold_aucs = [
+        a
+        for k in np.unique(fold)
+        if not np.isnan(a := _weighted_auc(y[fold == k], p[fold == k], w[fold == k]))
+    ]
+    n_letters = len(letter_weight)
+    letter_y = np.bincount(code, weights=y, minlength=n_letters) > 0
+    letter_q = np.bincount(code, weights=np.log1p(-np.clip(p, 0, 1 - _EPS)), minlength=n_letters)
+    pc = np.clip(p, _EPS, 1 - _EPS)
+    ref = np.average((prior - y) ** 2, weights=w)
+    brier = np.average((p - y) ** 2, weights=w)
+    return {
+        "roc_auc_items": _weighted_auc(y, p, w),
+        "roc_auc_fold_mean": float(np.mean(fold_aucs)) if fold_aucs else float("nan"),
+        "roc_auc_letters": _weighted_auc(letter_y.astype(int), 1 - np.exp(letter_q), letter_weight),
+        "within_letter": within_letter_discrimination(y, p, code, letter_weight),
+        "brier_skill": float(1 - brier / ref) if ref > 0 else float("nan"),
+        "log_loss": float(-np.average(y * np.log(pc) + (1 - y) * np.log(1 - pc), weights=w)),
+    }
+
+
+@dataclass
+class RepeatedCV:
+    """Out-of-fold predictions of several CV repetitions (one row per repetition)."""
+
+    y: np.ndarray
+    groups: np.ndarray
+    runs: list[Predictions]
+
+    def table(self, *, boot: int = 400, seed: int = 0) -> pd.DataFrame:
+        """Per predictor and measure: mean over repetitions, 95% letter-bootstrap interval.
+
+        Each bootstrap draw resamples letters with replacement (as letter weights) and
+        averages the measure over the repetitions; ``seed_min``/``seed_max`` show the
+        spread between the repetitions (fold assignments) themselves.
+        """
+        rng = np.random.default_rng(seed)
+        _, code = np.unique(self.groups, return_inverse=True)
+        n_letters = int(code.max()) + 1
+        ones = np.ones(n_letters)
+        draws = [
+            np.bincount(rng.integers(0, n_letters, n_letters), minlength=n_letters).astype(float)
+            for _ in range(boot)
+        ]
+        rows = []
+        for name, attr in (
+            ("model", "model"),
+            ("baseline_prior", "prior"),
+            ("baseline_category_rate", "category"),
+        ):
+
+            def measure(r, weights, attr=attr):
+                return _measures(self.y, getattr(r, attr), r.prior, r.fold, code, weights)
+
+            per_run = [measure(r, ones) for r in self.runs]
+            boot_values = {m: [] for m in REPEATED_MEASURES}
+            for weights in draws:
+                values = [measure(r, weights) for r in self.runs]
+                for m in REPEATED_MEASURES:
+                    boot_values[m].append(np.nanmean([v[m] for v in values]))
+            for m in REPEATED_MEASURES:
+                seeds = [v[m] for v in per_run]
+                low, high = np.nanpercentile(boot_values[m], [2.5, 97.5]) if boot else (np.nan,) * 2
+                rows.append(
+                    {
+                        "predictor": name,
+                        "measure": m,
+                        "mean": float(np.nanmean(seeds)),
+                        "ci_low": float(low),
+                        "ci_high": float(high),
+                        "seed_min": float(np.nanmin(seeds)),
+                        "seed_max": float(np.nanmax(seeds)),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+
+def repeated_cv(
+    build: Callable[[], Pipeline],
+    fit: Callable[[Pipeline, pd.DataFrame, np.ndarray, np.ndarray], Pipeline],
+    items: pd.DataFrame,
+    *,
+    n_splits: int = 5,
+    repeats: int = 5,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> RepeatedCV:
+    """Letter-grouped ``n_splits``-fold CV repeated with ``repeats`` fold assignments."""
+    runs = []
+    for r in range(repeats):
+        if progress:
+            progress(f"cross-validation repeat {r + 1}/{repeats}")
+        runs.append(out_of_fold(build, fit, items, n_splits=n_splits, seed=seed + r))
+    return RepeatedCV(labels(items), items["letter_id"].to_numpy(), runs)

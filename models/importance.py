@@ -27,10 +27,15 @@ _FAMILIES = (
     ("service_med", "service category"),
     ("request", "requested amount"),
     ("prior_", "prior therapy"),
-    ("guideline", "requested amount"),
+    ("guideline_", "guideline stance"),
     ("failure", "documented failures"),
     ("benefit", "documented benefit"),
     ("improvement", "documented benefit"),
+    ("failed_", "documented failures"),
+    ("objective_", "objective findings"),
+    ("perioperative", "service category"),
+    ("initial_trial", "requested amount"),
+    ("quantity_", "requested amount"),
     ("imaging", "imaging and diagnostics"),
     ("repeat_", "imaging and diagnostics"),
     ("ca_", "claims administrator"),
@@ -59,7 +64,17 @@ def fold_estimators(model: Pipeline) -> list:
 
 
 def linear_coefficients(model: Pipeline) -> np.ndarray | None:
-    """Mean coefficient over the calibration folds, or ``None`` for a non-linear model."""
+    """The linear model's coefficients on the feature step's output, or ``None``.
+
+    For the guideline model (a scaler between the features and the classifier) the
+    calibrated coefficients are divided by the scaler's spread, so that ``coef x std`` is
+    the effect of one standard deviation; for a calibrated ensemble, the mean over folds.
+    """
+    classifier = model.steps[-1][1]
+    if hasattr(classifier, "calibration_"):
+        coef = classifier.coef_.ravel()
+        scale = model.named_steps.get("scale")
+        return coef / scale.scale_ if scale is not None else coef
     estimators = fold_estimators(model)
     if not all(hasattr(e, "coef_") for e in estimators):
         return None

@@ -47,13 +47,25 @@ def render(loaded, results: list[dict], unscorable: list[dict], console: Console
                 else ""
             )
         )
+        for warning in result.get("warnings", []):
+            console.print(f"[bold yellow]warning: {warning}[/bold yellow]")
         if result.get("reasons"):
             table = Table(title="Top reasons", show_lines=False)
-            for column in ("feature", "effect (log-odds)", "evidence"):
+            for column in ("reason", "effect (log-odds)", "evidence"):
                 table.add_column(column)
             for reason in result["reasons"]:
                 evidence = " | ".join(reason["evidence"])[:120]
-                table.add_row(reason["feature"], f"{reason['effect_log_odds']:+.3f}", evidence)
+                label = reason.get("reason", reason["feature"])
+                table.add_row(label, f"{reason['effect_log_odds']:+.3f}", evidence)
+            console.print(table)
+        if result.get("denial_reasons"):
+            table = Table(title="Likely denial reasons (guideline criteria)")
+            for column in ("criterion", "status", "evidence / what to document"):
+                table.add_column(column)
+            for reason in result["denial_reasons"]:
+                found = " | ".join(e["text"] for e in reason["evidence"])[:120]
+                status = reason["status"].replace("_", " ")
+                table.add_row(reason["criterion"], status, found or reason["to_document"])
             console.print(table)
         if result.get("what_if"):
             table = Table(title="What if the draft documented ...")

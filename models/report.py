@@ -43,6 +43,22 @@ def metrics_table(title: str, table: pd.DataFrame) -> Table:
     return out
 
 
+def repeated_cv_table(table) -> Table:
+    """Repeated grouped CV: mean [95% letter-bootstrap interval] per predictor and measure."""
+    out = Table(title="Repeated letter-grouped CV: mean [95% letter-bootstrap interval]")
+    predictors = list(dict.fromkeys(table["predictor"]))
+    out.add_column("measure")
+    for name in predictors:
+        out.add_column(name.replace("baseline_", ""), justify="right")
+    for measure in dict.fromkeys(table["measure"]):
+        cells = []
+        for name in predictors:
+            row = table[(table["predictor"] == name) & (table["measure"] == measure)].iloc[0]
+            cells.append(f"{row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]")
+        out.add_row(measure, *cells)
+    return out
+
+
 def _fmt(value: float | None, digits: int) -> str:
     return "n/a" if value is None or value != value else f"{value:.{digits}f}"
 
@@ -85,6 +101,8 @@ def print_training_report(result, model_name: str, console: Console | None = Non
             f"{row['brier_skill']:.3f}",
         )
     console.print(candidates)
+    if result.repeated_table is not None:
+        console.print(repeated_cv_table(result.repeated_table))
     console.print(
         metrics_table(f"Letter-grouped {result.recipe['cv_folds']}-fold CV", result.cv_table)
     )

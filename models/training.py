@@ -22,6 +22,7 @@ from sklearn.base import clone
 from data.config import DEFAULT_DATASET_DIR, DEFAULT_EXPERIMENT, DEFAULT_MODEL_NAME, tracking_uri
 from data.dataset import DatasetBusy, load_items
 from data.ingest import ingest
+from features.guideline import with_letter_services
 from features.structured import PRE_FILING_COLUMNS
 from models import evaluation, plots
 from models.candidates import CANDIDATES, calibration_folds, calibration_methods, fit_model
@@ -30,8 +31,10 @@ from models.persistence import save_pipeline
 from models.promotion import Comparison, compare
 
 TRAINING_LOCK = "training.lock"
-DEFAULT_CANDIDATES = ("text_logreg", "logreg", "gbm")
+DEFAULT_CANDIDATES = ("guideline",)
 MIN_LETTERS = 10
+#: Repetitions of the letter-grouped CV (each a new fold assignment) for the intervals.
+CV_REPEATS = 5
 
 
 class TrainingError(RuntimeError):
@@ -55,6 +58,7 @@ class TrainingResult:
     data_summary: dict
     champion_before: dict | None = None
     artifacts: dict = field(default_factory=dict)
+    repeated_table: pd.DataFrame | None = None
 
 
 @contextmanager
@@ -234,7 +238,7 @@ def train(
             if step:
                 step("ingesting new letters")
             ingest_report = ingest(letters, dataset_dir, progress=ingest_progress).report
-        items = load_items(dataset_dir)
+        items = with_letter_services(load_items(dataset_dir))
         check_trainable(items, dataset_dir)
         summary = summarise_data(items)
 
@@ -245,6 +249,11 @@ def train(
         build = recipe_builder(
             recipe["candidate"], recipe["calibration"], seed, recipe["calibration_folds"]
         )
+        if step:
+            step(f"repeated CV ({n_splits} folds x {CV_REPEATS} seeds), letter-bootstrap intervals")
+        repeated_table = evaluation.repeated_cv(
+            build, fit_model, items, n_splits=n_splits, repeats=CV_REPEATS, seed=seed
+        ).table(seed=seed)
         if step:
             step("temporal hold-out")
         temporal = evaluation.temporal_holdout(build, fit_model, items)
@@ -282,6 +291,8 @@ def train(
             artifacts = _write_artifacts(
                 tmp, model, items, oof, temporal, candidate_table, ingest_report, seed
             )
+            artifacts["repeated_cv"] = tmp / "repeated_cv.csv"
+            repeated_table.to_csv(artifacts["repeated_cv"], index=False)
             mlflow.log_params(
                 {
                     **recipe,
@@ -297,6 +308,11 @@ def train(
                 }
             )
             metrics = _flat("cv", cv_table)
+            for _, row in repeated_table.iterrows():
+                key = f"rcv_{row['predictor']}_{row['measure']}"
+                for stat in ("mean", "ci_low", "ci_high"):
+                    if pd.notna(row[stat]):
+                        metrics[f"{key}_{stat}"] = float(row[stat])
             if temporal_table is not None:
                 metrics.update(_flat("temporal", temporal_table))
             for _, row in candidate_table.iterrows():
@@ -344,6 +360,7 @@ def train(
                 {"version": champion.version, "run_id": champion.run_id} if champion else None
             ),
             artifacts={k: str(v.name) for k, v in artifacts.items()},
+            repeated_table=repeated_table,
         )
 
 
