@@ -346,8 +346,7 @@ def assess(row: Mapping[str, Any]) -> Assessment:
                 "imaging findings support it",
                 NOT_DOCUMENTED,
                 to_document="the imaging report and the findings that correlate with the request",
-                what_if="The official imaging report is available and its findings "
-                "correlate with the examination.",
+                what_if="An MRI showed findings that correlate with the examination.",
             )
     if sub.startswith("imaging_"):
         repeat = facts["request_repeats_prior_imaging"]

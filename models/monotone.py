@@ -25,7 +25,7 @@ from scipy.optimize import minimize
 from scipy.special import expit, log_expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import GroupKFold
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 
@@ -71,6 +71,11 @@ class MonotoneLogisticRegression(ClassifierMixin, BaseEstimator):
         self.platt = platt
         self.max_iter = max_iter
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
     def _bounds(self, n_features: int):
         if self.signs is None:
             signs = np.zeros(n_features)
@@ -89,21 +94,27 @@ class MonotoneLogisticRegression(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
-        if len(self.classes_) != 2:
+        if len(self.classes_) < 2:
             raise ValueError(
-                f"MonotoneLogisticRegression is binary; y has {len(self.classes_)} classes"
+                "This solver needs samples of at least 2 classes in the data, but the data "
+                f"contains only one class: {self.classes_[0]!r}"
+            )
+        if type_of_target(y, input_name="y") != "binary":
+            raise ValueError(
+                "Only binary classification is supported. The type of the target is "
+                f"{type_of_target(y, input_name='y')}."
             )
         if self.C <= 0:
             raise ValueError(f"C must be positive, got {self.C}")
         t = (y == self.classes_[1]).astype(np.float64)
         bounds = self._bounds(X.shape[1])
         factors = self._factors(X.shape[1])
-        coef, b = _solve(X, t, bounds, factors / self.C, self.max_iter)
+        coef, b, self.n_iter_ = _solve(X, t, bounds, factors / self.C, self.max_iter)
         a, c = 1.0, 0.0
         scores, folds = self._out_of_fold(X, t, groups, bounds, factors)
         if scores is not None and self.platt:
             # Platt on out-of-fold scores, slope >= 0: it can flatten, never invert.
-            (a,), c = _solve(scores[:, None], t, [(0.0, None), (None, None)], np.zeros(1), 200)
+            (a,), c, _ = _solve(scores[:, None], t, [(0.0, None), (None, None)], np.zeros(1), 200)
         self.calibration_ = (float(a), float(c))
         self.coef_ = (a * coef).reshape(1, -1)
         self.intercept_ = np.array([a * b + c])
@@ -136,7 +147,7 @@ class MonotoneLogisticRegression(ClassifierMixin, BaseEstimator):
         for train, test in GroupKFold(n_splits=k).split(X, t, groups):
             if len(np.unique(t[train])) < 2:
                 return None, []
-            coef, b = _solve(X[train], t[train], bounds, factors / self.C, self.max_iter)
+            coef, b, _ = _solve(X[train], t[train], bounds, factors / self.C, self.max_iter)
             scores[test] = X[test] @ coef + b
             folds.append((coef, b))
         return scores, folds
@@ -154,11 +165,12 @@ class MonotoneLogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """The more probable class."""
+        check_is_fitted(self)
         return self.classes_[(self.decision_function(X) > 0).astype(int)]
 
 
 def _solve(X, t, bounds, penalty, max_iter):
-    """Coefficients and intercept minimising log loss + sum(penalty * coef**2) / 2."""
+    """Coefficients, intercept and iterations minimising log loss + sum(penalty * coef**2) / 2."""
 
     def loss(theta):
         coef, b = theta[:-1], theta[-1]
@@ -174,4 +186,4 @@ def _solve(X, t, bounds, penalty, max_iter):
     result = minimize(
         loss, start, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": max_iter}
     )
-    return result.x[:-1], float(result.x[-1])
+    return result.x[:-1], float(result.x[-1]), np.array([result.nit])
