@@ -137,7 +137,11 @@ class FakeDwcSite:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # a short poll interval: shutting the server down waits for one poll
+        serve = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        serve.start()
         return self
 
     def __exit__(self, *exc) -> None:
