@@ -38,8 +38,9 @@ import pandas as pd
 
 from data import dwc_site
 from data.dwc_site import SiteFormatError, Treatment, letter_file_name, parse_results
-from data.fetch_checks import agreeing_treatments, check_letter
+from data.fetch_checks import check_letter
 from data.fetch_manifest import Manifest, atomic_write_bytes, remove_stale_temporaries
+from data.fetch_report import FETCH_REPORT_FILE, RESULTS_FILE, letters_and_agreement, results_table
 from data.polite_http import HttpRequest, PoliteClient, SiteUnavailable
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,6 @@ PDF_DIR = "pdf"
 REJECTED_DIR = "rejected"
 REJECTED_SUFFIX = ".rejected"
 PAGES_DIR = "search_pages"
-RESULTS_FILE = "search_results.parquet"
-FETCH_REPORT_FILE = "fetch_report.json"
 LOCK_FILE = ".fetch.lock"
 
 DEFAULT_WINDOW_DAYS = 7
@@ -65,23 +64,6 @@ TRUNCATED_ATTEMPTS = 2
 _GRID_ORIGIN = dt.date(2000, 1, 3)
 #: Kinds that say "this was not a letter at all" rather than "a letter we set aside".
 _NOT_A_LETTER = frozenset({"not_pdf", "truncated_pdf", "corrupt_pdf", "too_large", "empty"})
-
-RESULT_COLUMNS = (
-    "case_number",
-    "treatment_index",
-    "decision_date",
-    "injury_date",
-    "received_date",
-    "specialty",
-    "category",
-    "sub_category",
-    "site_decision",
-    "decision",
-    "letter_url",
-    "letter_status",
-    "pdf_path",
-    "pdf_sha256",
-)
 
 
 @dataclass(frozen=True)
@@ -572,38 +554,9 @@ class Fetcher:
                 )
         return rows, windows
 
-    def _results_table(self, rows: list[Treatment]) -> pd.DataFrame:
-        records = []
-        index: dict[str, int] = {}
-        for row in rows:
-            number = index.get(row.case_number, 0)
-            index[row.case_number] = number + 1
-            entry = self.manifest.files.get(row.case_number) or {}
-            records.append(
-                {
-                    "case_number": row.case_number,
-                    "treatment_index": number,
-                    "decision_date": row.decision_date,
-                    "injury_date": row.injury_date,
-                    "received_date": row.received_date,
-                    "specialty": row.specialty,
-                    "category": row.category,
-                    "sub_category": row.sub_category,
-                    "site_decision": row.site_decision,
-                    "decision": row.decision,
-                    "letter_url": row.letter_url,
-                    "letter_status": entry.get("status", "pending"),
-                    "pdf_path": entry.get("path"),
-                    "pdf_sha256": entry.get("sha256"),
-                }
-            )
-        table = pd.DataFrame(records, columns=list(RESULT_COLUMNS))
-        table["treatment_index"] = table["treatment_index"].astype("int64")
-        return table.astype({c: "object" for c in RESULT_COLUMNS if c != "treatment_index"})
-
     def _write_outputs(self, stopped: str | None, message: str | None) -> FetchResult:
         rows, windows = self._known_rows()
-        table = self._results_table(rows)
+        table = results_table(rows, self.manifest.files)
         report = self._report(table, windows, stopped, message)
         self.manifest.save()
         atomic_write_bytes(
@@ -615,39 +568,13 @@ class Fetcher:
     def _report(
         self, table: pd.DataFrame, windows: list[dict], stopped: str | None, message: str | None
     ) -> dict:
-        files = []
-        compared = agreeing_letters = treatments_compared = treatments_agreeing = 0
-        counts = {"fetched": 0, "rejected": 0, "failed": 0, "pending": 0}
-        for case, group in table.groupby("case_number", sort=False):
-            entry = self.manifest.files.get(case)
-            if entry is None:
-                counts["pending"] += 1
-                continue
-            counts[entry["status"]] += 1
-            decisions = entry.get("letter_decisions")
-            if decisions is not None:
-                site = list(group["decision"])
-                agreeing = agreeing_treatments(site, decisions)
-                compared += 1
-                treatments_compared += len(site)
-                treatments_agreeing += agreeing
-                agreeing_letters += agreeing == len(site) and (
-                    not self.options.complete_table or len(decisions) == len(site)
-                )
-            files.append(
-                {
-                    "case_number": case,
-                    "status": entry["status"],
-                    "path": str(self.out / entry["path"]) if entry["path"] else None,
-                    "kind": entry["kind"],
-                    "reason": entry["reason"],
-                    "sha256": entry["sha256"],
-                    "url": entry["url"],
-                    "treatments": len(group),
-                    "new": case in self.new_cases,
-                }
-            )
-        files = [{k: v for k, v in f.items() if v is not None} for f in files]
+        files, counts, agreement = letters_and_agreement(
+            table,
+            self.manifest.files,
+            complete_table=self.options.complete_table,
+            new_cases=self.new_cases,
+            out_dir=self.out,
+        )
         return {
             "run_at": _now(),
             "out_dir": str(self.out),
@@ -665,18 +592,7 @@ class Fetcher:
                 "requests_this_run": self.client.requests_sent,
                 "retries_this_run": self.client.retries,
             },
-            "agreement": {
-                "comparison": "same decisions"
-                if self.options.complete_table
-                else "table's decisions among the letter's (the search was filtered)",
-                "letters_compared": compared,
-                "letters_agreeing": int(agreeing_letters),
-                "treatments_compared": treatments_compared,
-                "treatments_agreeing": treatments_agreeing,
-                "treatment_agreement_rate": round(treatments_agreeing / treatments_compared, 4)
-                if treatments_compared
-                else None,
-            },
+            "agreement": agreement,
             "warnings": self.warnings,
             "windows": windows,
             "files": files,
