@@ -60,12 +60,14 @@ def render(loaded, results: list[dict], unscorable: list[dict], console: Console
             console.print(table)
         if result.get("denial_reasons"):
             table = Table(title="Likely denial reasons (guideline criteria)")
-            for column in ("criterion", "status", "evidence / what to document"):
+            for column in ("criterion", "status", "evidence / what to document", "cited"):
                 table.add_column(column)
             for reason in result["denial_reasons"]:
                 found = " | ".join(e["text"] for e in reason["evidence"])[:120]
                 status = reason["status"].replace("_", " ")
-                table.add_row(reason["criterion"], status, found or reason["to_document"])
+                share = reason.get("cited_in_upheld_share")
+                cited = "" if share is None else f"{100 * share:.0f}% of upheld"
+                table.add_row(reason["criterion"], status, found or reason["to_document"], cited)
             console.print(table)
         if result.get("what_if"):
             table = Table(title="What if the draft documented ...")

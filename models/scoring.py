@@ -12,10 +12,13 @@ def score_rows(loaded, rows: list[dict], *, with_what_if: bool = True, detailed:
 
     ``detailed`` adds reasons (and what-ifs when ``with_what_if``); otherwise only the
     probability and its band. Each result carries the service's category and the
-    training overturn rate of that category, and keeps ``source_file``, ``item_index``
+    training overturn rate of that category (each likely denial reason also carries
+    ``cited_in_upheld_share``: how often reviewers cited it when upholding that kind of
+    service in the training letters), and keeps ``source_file``, ``item_index``
     and ``row`` from its input row.
     """
     from features.extractors import service_category
+    from features.services import service_kind
     from models.loading import baseline_rate
     from models.prediction import explain_items, pre_filing_frame, score
 
@@ -30,10 +33,14 @@ def score_rows(loaded, rows: list[dict], *, with_what_if: bool = True, detailed:
             {"service": r["service"], **{k: float(v) for k, v in table.iloc[i].items()}}
             for i, r in enumerate(rows)
         ]
+    citations = (loaded.baseline or {}).get("denial_citations", {})
     for row, result in zip(rows, scored, strict=True):
         category = service_category(row["service"]).value
         rate, n = baseline_rate(loaded.baseline, category)
         result.update({"category": category, "baseline_rate": rate, "baseline_items": n})
+        shares = citations.get(service_kind(row["service"]).category, {})
+        for reason in result.get("denial_reasons", []):
+            reason["cited_in_upheld_share"] = shares.get(reason["code"])
         for key in ("source_file", "item_index", "row"):
             if key in row:
                 result[key] = row[key]

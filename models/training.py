@@ -402,16 +402,22 @@ def _write_artifacts(tmp, model, items, oof, temporal, candidate_table, ingest_r
 
 
 def base_rates(items: pd.DataFrame) -> dict:
-    """Training overturn rate overall and per treatment category, for predict.py."""
+    """Training overturn rate overall and per category, and how often reviewers cite each
+    criterion when they uphold, for predict.py."""
     y = evaluation.labels(items)
     frame = pd.DataFrame({"cat": evaluation.treatment_categories(items), "y": y})
     rates = frame.groupby("cat")["y"].agg(["mean", "count"])
+    from analysis.rationale_tags import citation_shares
+
     return {
         "prior": float(y.mean()),
         "items": len(y),
         "categories": {
             cat: {"rate": float(r["mean"]), "n": int(r["count"])} for cat, r in rates.iterrows()
         },
+        # how often reviewers cite each criterion when upholding, by category (analysis of
+        # the rationales: shown beside a likely denial reason, never a model input)
+        "denial_citations": citation_shares(items),
     }
 
 

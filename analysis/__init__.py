@@ -1,0 +1,1 @@
+"""Analysis of post-decision text (rationales): development-time only, never model input."""
