@@ -1,6 +1,6 @@
 """Training time and peak memory against dataset size, on SYNTHETIC letters.
 
-    .venv/bin/python benchmarks/bench_training.py [--sizes 1000 10000 100000] [--candidates ...]
+    .venv/bin/python benchmarks/bench_training.py [--sizes 1000 10000 100000] [--candidates guideline]
 
 Each size runs in a fresh subprocess (so its peak RSS is its own): generate synthetic
 letters until about N items, ingest them, then ``models.training.train`` end to end
@@ -51,7 +51,7 @@ def one(size: int, candidates: list[str], workdir: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
-    parser.add_argument("--candidates", nargs="+", default=["text_logreg", "logreg", "gbm"])
+    parser.add_argument("--candidates", nargs="+", default=["guideline"])
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

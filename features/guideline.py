@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -65,6 +66,17 @@ def _is_list(value: Any) -> bool:
     return isinstance(value, list | tuple | np.ndarray)
 
 
+_MIN_ROWS_PER_JOB = 2000
+
+
+def _matrix(rows: list[dict], names: tuple[str, ...]) -> np.ndarray:
+    out = np.zeros((len(rows), len(names)))
+    for i, row in enumerate(rows):
+        values = assess(row).values
+        out[i] = [values[name] for name in names]
+    return out
+
+
 class GuidelineFeatures(TransformerMixin, BaseEstimator):
     """Items (a DataFrame) to the guideline-criteria matrix.
 
@@ -72,10 +84,16 @@ class GuidelineFeatures(TransformerMixin, BaseEstimator):
     ----------
     features : sequence of str or None
         Which of :data:`FEATURES` to output, in that order (None: all).
+    n_jobs : int or None
+        Processes for large inputs (joblib convention); rows are independent.
     """
 
-    def __init__(self, features=None):
+    #: learns nothing from the items: cross-validation may extract its output once
+    stateless = True
+
+    def __init__(self, features=None, n_jobs=None):
         self.features = features
+        self.n_jobs = n_jobs
 
     def fit(self, X: Any, y: Any = None) -> GuidelineFeatures:
         """Nothing is learned; checks the input's columns and the feature names."""
@@ -92,11 +110,14 @@ class GuidelineFeatures(TransformerMixin, BaseEstimator):
         """A float array (n_items, len(FEATURES)); never NaN."""
         check_is_fitted(self, "n_features_out_")
         rows = _records(with_letter_services(X) if isinstance(X, pd.DataFrame) else X)
-        out = np.zeros((len(rows), len(self.names_)))
-        for i, row in enumerate(rows):
-            values = assess(row).values
-            out[i] = [values[name] for name in self.names_]
-        return out
+        jobs = effective_n_jobs(self.n_jobs)
+        if jobs > 1 and len(rows) >= 2 * _MIN_ROWS_PER_JOB:
+            chunks = np.array_split(np.arange(len(rows)), jobs)
+            parts = Parallel(n_jobs=jobs)(
+                delayed(_matrix)([rows[i] for i in chunk], self.names_) for chunk in chunks
+            )
+            return np.vstack(parts)
+        return _matrix(rows, self.names_)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """The criteria's names, in output order."""

@@ -43,6 +43,8 @@ class Candidate:
     name: str
     description: str
     build: Callable[[int, str, int], Pipeline]
+    #: calibrates itself (one Platt step, or none): no calibration methods to compare
+    own_calibration: bool = False
 
 
 class LetterFolds(StratifiedGroupKFold):
@@ -145,7 +147,7 @@ def build_guideline(
     )
     return Pipeline(
         [
-            ("features", GuidelineFeatures(features=names)),
+            ("features", GuidelineFeatures(features=names, n_jobs=-1)),
             ("scale", StandardScaler()),
             ("classifier", classifier),
         ]
@@ -162,11 +164,13 @@ CANDIDATES = {
         "guideline",
         "sign-constrained logistic regression on the service's guideline criteria",
         build_guideline,
+        own_calibration=True,
     ),
     "guideline_core": Candidate(
         "guideline_core",
         "the guideline model on its five strongest criteria only",
         build_guideline_core,
+        own_calibration=True,
     ),
     "logreg": Candidate("logreg", "L2 logistic regression, structured + TF-IDF text", build_logreg),
     "text_logreg": Candidate(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
@@ -141,6 +142,24 @@ def grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int, seed: int):
     return list(splitter.split(np.zeros(len(y)), y, groups))
 
 
+def features_once(build: Callable[[], Pipeline], items: pd.DataFrame):
+    """``(build, X)`` for cross-validation that extracts features once, not once per fold.
+
+    When the pipeline's first step is stateless (it learns nothing from the items, as
+    ``GuidelineFeatures``), its output for every item is computed here once and the
+    builder returned builds the rest of the pipeline; otherwise ``(build, items)``.
+    """
+    first = build().steps[0][1]
+    if not getattr(first, "stateless", False):
+        return build, items
+    matrix = clone(first).fit(items).transform(items)
+    return (lambda: build()[1:]), matrix
+
+
+def _rows(X, index: np.ndarray):
+    return X.iloc[index] if isinstance(X, pd.DataFrame) else X[index]
+
+
 def out_of_fold(
     build: Callable[[], Pipeline],
     fit: Callable[[Pipeline, pd.DataFrame, np.ndarray, np.ndarray], Pipeline],
@@ -149,15 +168,20 @@ def out_of_fold(
     n_splits: int = 5,
     seed: int = 0,
     progress: Callable[[], None] | None = None,
+    X=None,
 ) -> Predictions:
-    """Letter-grouped cross-validated probabilities for every item."""
+    """Letter-grouped cross-validated probabilities for every item.
+
+    ``X``: what the models are fitted on, when not ``items`` (see :func:`features_once`).
+    """
+    X = items if X is None else X
     y, groups = labels(items), items["letter_id"].to_numpy()
     categories = treatment_categories(items)
     out = np.zeros(len(y))
     prior, category, fold_of = np.zeros(len(y)), np.zeros(len(y)), np.zeros(len(y), dtype=int)
     for k, (train, test) in enumerate(grouped_folds(y, groups, n_splits, seed)):
-        model = fit(build(), items.iloc[train], y[train], groups[train])
-        out[test] = model.predict_proba(items.iloc[test])[:, 1]
+        model = fit(build(), _rows(X, train), y[train], groups[train])
+        out[test] = model.predict_proba(_rows(X, test))[:, 1]
         prior[test], category[test] = baseline_predictions(
             y[train], categories[train], categories[test]
         )
@@ -186,8 +210,10 @@ def temporal_holdout(
     build: Callable[[], Pipeline],
     fit: Callable[[Pipeline, pd.DataFrame, np.ndarray, np.ndarray], Pipeline],
     items: pd.DataFrame,
+    X=None,
 ) -> Predictions | None:
-    """Train on the earlier letters, predict the later ones."""
+    """Train on the earlier letters, predict the later ones (``X`` as in :func:`out_of_fold`)."""
+    X = items if X is None else X
     split = temporal_split(items)
     if split is None:
         return None
@@ -196,9 +222,9 @@ def temporal_holdout(
     if len(set(y[train])) < 2 or len(test) == 0:
         return None
     categories = treatment_categories(items)
-    model = fit(build(), items.iloc[train], y[train], groups[train])
+    model = fit(build(), _rows(X, train), y[train], groups[train])
     prior, category = baseline_predictions(y[train], categories[train], categories[test])
-    p = model.predict_proba(items.iloc[test])[:, 1]
+    p = model.predict_proba(_rows(X, test))[:, 1]
     cutoff = pd.to_datetime(items["decision_date"].iloc[test], errors="coerce").min()
     return Predictions(
         y[test],
@@ -365,11 +391,14 @@ def repeated_cv(
     repeats: int = 5,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
+    X=None,
 ) -> RepeatedCV:
     """Letter-grouped ``n_splits``-fold CV repeated with ``repeats`` fold assignments."""
+    if X is None:
+        build, X = features_once(build, items)
     runs = []
     for r in range(repeats):
         if progress:
             progress(f"cross-validation repeat {r + 1}/{repeats}")
-        runs.append(out_of_fold(build, fit, items, n_splits=n_splits, seed=seed + r))
+        runs.append(out_of_fold(build, fit, items, n_splits=n_splits, seed=seed + r, X=X))
     return RepeatedCV(labels(items), items["letter_id"].to_numpy(), runs)

@@ -139,23 +139,25 @@ def select_recipe(
     n_splits: int,
     candidates: tuple[str, ...],
     step: Callable[[str], None] | None = None,
-) -> tuple[dict, dict[tuple[str, str], evaluation.Predictions], pd.DataFrame]:
-    """Grouped-CV every candidate x calibration method; the best by log loss wins."""
+) -> tuple[dict, dict[tuple[str, str], evaluation.Predictions], pd.DataFrame, dict]:
+    """Grouped-CV every candidate x calibration method; the best by log loss wins.
+
+    Also returns, per candidate, what its models are fitted on when its feature step is
+    stateless (``evaluation.features_once``), so later evaluations need not extract again.
+    """
     y, groups = evaluation.labels(items), items["letter_id"].to_numpy()
     folds = calibration_folds(groups, y)
     results: dict[tuple[str, str], evaluation.Predictions] = {}
+    inputs: dict[str, tuple] = {}
     rows = []
     for name in candidates:
-        for method in calibration_methods(y, folds):
+        methods = ["platt"] if CANDIDATES[name].own_calibration else calibration_methods(y, folds)
+        for method in methods:
             if step:
                 step(f"cross-validating {name} ({method} calibration)")
-            oof = evaluation.out_of_fold(
-                recipe_builder(name, method, seed, folds),
-                fit_model,
-                items,
-                n_splits=n_splits,
-                seed=seed,
-            )
+            build, X = evaluation.features_once(recipe_builder(name, method, seed, folds), items)
+            inputs[name] = (build, X)
+            oof = evaluation.out_of_fold(build, fit_model, items, n_splits=n_splits, seed=seed, X=X)
             results[(name, method)] = oof
             row = evaluation.metrics(oof.y, oof.model, oof.prior)
             rows.append({"candidate": name, "calibration": method, **row})
@@ -168,7 +170,7 @@ def select_recipe(
         "cv_folds": n_splits,
         "calibration_folds": folds,
     }
-    return recipe, results, table
+    return recipe, results, table, inputs
 
 
 def _flat(prefix: str, table: pd.DataFrame) -> dict[str, float]:
@@ -242,9 +244,10 @@ def train(
         check_trainable(items, dataset_dir)
         summary = summarise_data(items)
 
-        recipe, results, candidate_table = select_recipe(
+        recipe, results, candidate_table, inputs = select_recipe(
             items, seed=seed, n_splits=n_splits, candidates=candidates, step=step
         )
+        fold_build, X = inputs[recipe["candidate"]]
         oof = results[(recipe["candidate"], recipe["calibration"])]
         build = recipe_builder(
             recipe["candidate"], recipe["calibration"], seed, recipe["calibration_folds"]
@@ -252,15 +255,20 @@ def train(
         if step:
             step(f"repeated CV ({n_splits} folds x {CV_REPEATS} seeds), letter-bootstrap intervals")
         repeated_table = evaluation.repeated_cv(
-            build, fit_model, items, n_splits=n_splits, repeats=CV_REPEATS, seed=seed
+            fold_build, fit_model, items, n_splits=n_splits, repeats=CV_REPEATS, seed=seed, X=X
         ).table(seed=seed)
         if step:
             step("temporal hold-out")
-        temporal = evaluation.temporal_holdout(build, fit_model, items)
+        temporal = evaluation.temporal_holdout(fold_build, fit_model, items, X=X)
         if step:
             step("fitting the chosen model on every item")
         y, groups = evaluation.labels(items), items["letter_id"].to_numpy()
-        model = fit_model(build(), items, y, groups)
+        model = build()
+        if X is items:
+            fit_model(model, items, y, groups)
+        else:  # the stateless feature step's output is X already: fit the rest on it
+            model.steps[0][1].fit(items)
+            fit_model(model[1:], X, y, groups)
 
         mlflow.set_tracking_uri(tracking_uri())
         mlflow.set_experiment(experiment)
