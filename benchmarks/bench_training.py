@@ -1,6 +1,6 @@
 """Training time and peak memory against dataset size, on SYNTHETIC letters.
 
-    .venv/bin/python benchmarks/bench_training.py [--sizes 1000 10000 100000] [--candidates guideline]
+    .venv/bin/python benchmarks/bench_training.py [--sizes 1000 10000 100000]
 
 Each size runs in a fresh subprocess (so its peak RSS is its own): generate synthetic
 letters until about N items, ingest them, then ``models.training.train`` end to end

@@ -9,6 +9,7 @@ letters test) and refitted on every item for the registry.
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
@@ -26,10 +28,12 @@ from features.guideline import with_letter_services
 from features.structured import PRE_FILING_COLUMNS
 from models import evaluation, plots
 from models.candidates import CANDIDATES, calibration_folds, calibration_methods, fit_model
+from models.fingerprint import code_fingerprint
 from models.importance import family_importances, global_importances
 from models.persistence import save_pipeline
 from models.promotion import Comparison, compare
 
+logger = logging.getLogger(__name__)
 TRAINING_LOCK = "training.lock"
 DEFAULT_CANDIDATES = ("guideline",)
 MIN_LETTERS = 10
@@ -190,14 +194,59 @@ def _champion_letters(champion) -> int:
     return int(float(champion.params.get("letters", 0) or 0))
 
 
-def _champion_oof(champion, recipe, items, new_oof, step):
-    """The champion's recipe evaluated on the current data (reusing ours when identical)."""
+OOF_FILE = "oof_predictions.csv"
+
+
+def oof_frame(items: pd.DataFrame, oof: evaluation.Predictions) -> pd.DataFrame:
+    """A run's out-of-fold probabilities, keyed by letter content and item position."""
+    return pd.DataFrame(
+        {
+            "letter_sha256": items["letter_sha256"].to_numpy(),
+            "item_index": items["item_index"].to_numpy(),
+            "y": oof.y,
+            "p": oof.model,
+        }
+    )
+
+
+def _logged_oof(client, run_id: str) -> pd.DataFrame | None:
+    """The champion run's out-of-fold probabilities, when it logged them."""
+    import mlflow
+
+    try:
+        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=OOF_FILE)
+    except Exception as exc:
+        logger.info("champion run %s has no %s (%s)", run_id, OOF_FILE, type(exc).__name__)
+        return None
+    return pd.read_csv(path)
+
+
+def _champion_oof(champion, recipe, items, new_oof, step, fingerprint, client=None):
+    """The champion's held-out probabilities on the current items, and how they were had.
+
+    Returns ``(p, mask, how)``: ``p`` aligned with ``items`` (``None`` when impossible),
+    ``mask`` the items both models have held-out figures for, and ``how`` one of
+    ``same`` (same recipe and same code: its figures are ours), ``logged`` (its own
+    code's out-of-fold probabilities, logged by its run) or ``retrained`` (its recipe
+    cross-validated again with today's code, when it logged none).
+    """
     params = champion.params
-    same = all(str(params.get(k)) == str(recipe[k]) for k in ("candidate", "calibration", "seed"))
-    if same:
-        return new_oof.model, True
+    everything = np.ones(len(items), dtype=bool)
+    same_recipe = all(
+        str(params.get(k)) == str(recipe[k]) for k in ("candidate", "calibration", "seed")
+    )
+    if same_recipe and params.get("code_fingerprint") == fingerprint:
+        return new_oof.model, everything, "same"
+    logged = _logged_oof(client, champion.run_id) if client is not None else None
+    if logged is not None:
+        key = items["letter_sha256"].astype(str) + "#" + items["item_index"].astype(str)
+        theirs = logged["letter_sha256"].astype(str) + "#" + logged["item_index"].astype(str)
+        p = key.map(dict(zip(theirs, logged["p"], strict=True)))
+        mask = p.notna().to_numpy()
+        if mask.sum() and len(np.unique(new_oof.y[mask])) == 2:
+            return p.fillna(0.5).to_numpy(dtype=float), mask, "logged"
     if params.get("candidate") not in CANDIDATES:
-        return None, False
+        return None, everything, "unknown"
     if step:
         step(f"re-evaluating the champion's recipe ({params['candidate']}) on the current data")
     oof = evaluation.out_of_fold(
@@ -212,7 +261,7 @@ def _champion_oof(champion, recipe, items, new_oof, step):
         n_splits=recipe["cv_folds"],
         seed=recipe["seed"],
     )
-    return oof.model, False
+    return oof.model, everything, "retrained"
 
 
 def train(
@@ -226,6 +275,7 @@ def train(
     candidates: tuple[str, ...] = DEFAULT_CANDIDATES,
     step: Callable[[str], None] | None = None,
     ingest_progress=None,
+    repeats: int = CV_REPEATS,
 ) -> TrainingResult:
     """Ingest ``letters`` (only new ones), train, evaluate, log to MLflow and register."""
     import mlflow
@@ -253,9 +303,9 @@ def train(
             recipe["candidate"], recipe["calibration"], seed, recipe["calibration_folds"]
         )
         if step:
-            step(f"repeated CV ({n_splits} folds x {CV_REPEATS} seeds), letter-bootstrap intervals")
+            step(f"repeated CV ({n_splits} folds x {repeats} seeds), letter-bootstrap intervals")
         repeated_table = evaluation.repeated_cv(
-            fold_build, fit_model, items, n_splits=n_splits, repeats=CV_REPEATS, seed=seed, X=X
+            fold_build, fit_model, items, n_splits=n_splits, repeats=repeats, seed=seed, X=X
         ).table(seed=seed)
         if step:
             step("temporal hold-out")
@@ -276,19 +326,28 @@ def train(
         from models.registry import current_champion, log_pyfunc_model, set_alias
 
         champion = current_champion(client, model_name)
-        p_champ, same = (None, False)
+        fingerprint = code_fingerprint()
+        p_champ, mask, how = None, np.ones(len(items), dtype=bool), "none"
         if champion is not None:
-            p_champ, same = _champion_oof(champion, recipe, items, oof, step)
+            p_champ, mask, how = _champion_oof(
+                champion, recipe, items, oof, step, fingerprint, client
+            )
         comparison = compare(
-            oof.y,
-            oof.model,
-            p_champ,
-            groups,
-            same_recipe=same,
+            oof.y[mask],
+            oof.model[mask],
+            None if p_champ is None else p_champ[mask],
+            groups[mask],
+            same_recipe=how == "same",
             new_letters=summary["letters"] - _champion_letters(champion),
         )
         if champion is not None and p_champ is None:
             comparison.reason = "the champion's recipe is unknown to this code; replaced"
+        elif how == "logged":
+            comparison.reason += (
+                f" (champion's own out-of-fold figures, {int(mask.sum())} items both hold out)"
+            )
+        elif how == "retrained":
+            comparison.reason += " (champion's recipe re-evaluated with the current code)"
 
         if step:
             step("logging to MLflow")
@@ -301,12 +360,15 @@ def train(
             )
             artifacts["repeated_cv"] = tmp / "repeated_cv.csv"
             repeated_table.to_csv(artifacts["repeated_cv"], index=False)
+            artifacts["oof"] = tmp / OOF_FILE
+            oof_frame(items, oof).to_csv(artifacts["oof"], index=False)
             mlflow.log_params(
                 {
                     **recipe,
                     **{k: v for k, v in summary.items()},
                     "dataset_dir": str(dataset_dir),
                     "model_name": model_name,
+                    "code_fingerprint": fingerprint,
                 }
             )
             mlflow.set_tags(
