@@ -45,6 +45,10 @@ class TrainingError(RuntimeError):
     """Training cannot go on; the message says why and what to do."""
 
 
+class NothingToRetrain(RuntimeError):
+    """The champion was trained on these very letters with this very code and recipe."""
+
+
 @dataclass
 class TrainingResult:
     """What a training run produced and decided."""
@@ -264,6 +268,32 @@ def _champion_oof(champion, recipe, items, new_oof, step, fingerprint, client=No
     return oof.model, everything, "retrained"
 
 
+def _refuse_a_repeat(items, model_name, seed, n_splits, candidates) -> None:
+    """Raise :class:`NothingToRetrain` when the champion is this training's exact repeat."""
+    import mlflow
+
+    from models.registry import current_champion
+
+    mlflow.set_tracking_uri(tracking_uri())
+    champion = current_champion(mlflow.MlflowClient(), model_name)
+    if champion is None:
+        return
+    params = champion.params
+    same = (
+        params.get("dataset_digest") == dataset_digest(items)
+        and params.get("code_fingerprint") == code_fingerprint()
+        and params.get("seed") == str(seed)
+        and params.get("cv_folds") == str(n_splits)
+        and params.get("candidate") in candidates
+        and len(candidates) == 1
+    )
+    if same:
+        raise NothingToRetrain(
+            f"no new letters: {model_name} version {champion.version} (@champion) was trained "
+            "on these letters with this code and recipe; nothing to retrain (--force retrains)"
+        )
+
+
 def train(
     letters: list[Path] | None = None,
     *,
@@ -276,8 +306,13 @@ def train(
     step: Callable[[str], None] | None = None,
     ingest_progress=None,
     repeats: int = CV_REPEATS,
+    force: bool = False,
 ) -> TrainingResult:
-    """Ingest ``letters`` (only new ones), train, evaluate, log to MLflow and register."""
+    """Ingest ``letters`` (only new ones), train, evaluate, log to MLflow and register.
+
+    Raises :class:`NothingToRetrain` when the champion already comes from the same
+    letters, code and recipe (unless ``force``): retraining would only repeat it.
+    """
     import mlflow
 
     dataset_dir = Path(dataset_dir)
@@ -293,6 +328,8 @@ def train(
         items = with_letter_services(load_items(dataset_dir))
         check_trainable(items, dataset_dir)
         summary = summarise_data(items)
+        if not force:
+            _refuse_a_repeat(items, model_name, seed, n_splits, candidates)
 
         recipe, results, candidate_table, inputs = select_recipe(
             items, seed=seed, n_splits=n_splits, candidates=candidates, step=step
@@ -369,6 +406,7 @@ def train(
                     "dataset_dir": str(dataset_dir),
                     "model_name": model_name,
                     "code_fingerprint": fingerprint,
+                    "dataset_digest": dataset_digest(items),
                 }
             )
             mlflow.set_tags(

@@ -12,7 +12,7 @@ import pytest
 
 from data.dataset import DatasetBusy
 from data.synthetic import generate_corpus
-from models.training import TrainingError, train, training_lock
+from models.training import NothingToRetrain, TrainingError, train, training_lock
 
 
 def _train(letters, dataset, **kw):
@@ -56,8 +56,14 @@ def test_first_training_registers_champion_and_logs_everything(tmp_path, trackin
 def test_retraining_ingests_only_new_letters_and_decides_promotion(tmp_path, tracking):
     generate_corpus(tmp_path / "letters", 60, seed=1)
     first = _train([tmp_path / "letters"], tmp_path / "ds")
-    same = _train([tmp_path / "letters"], tmp_path / "ds")
+    with pytest.raises(NothingToRetrain, match="no new letters"):
+        _train([tmp_path / "letters"], tmp_path / "ds")
+    same = _train([tmp_path / "letters"], tmp_path / "ds", force=True)
     assert same.ingest_summary["parsed"] == 0 and same.ingest_summary["duplicates"] == 60
+    # the same letters and seed give the same figures
+    pd.testing.assert_frame_equal(same.cv_table, first.cv_table)
+    pd.testing.assert_frame_equal(same.temporal_table, first.temporal_table)
+    pd.testing.assert_frame_equal(same.repeated_table, first.repeated_table)
     assert same.alias == "challenger" and not same.comparison.promote
     assert "same recipe and same letters" in same.comparison.reason
     generate_corpus(tmp_path / "letters" / "new", 15, seed=2)
