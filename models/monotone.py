@@ -7,9 +7,10 @@ overturns an unconstrained fit can give "documented functional improvement" a ne
 weight by chance, and a what-if would then move the wrong way; the constraint makes that
 impossible, and costs nothing when the data agree with the guideline.
 
-The fit is L-BFGS-B (SciPy) on the penalised log loss with its exact gradient; the
-intercept is not penalised. ``penalty_factors`` scale the penalty per feature, so facts
-the letters barely show can enter with a strong prior toward zero.
+The fit is a projected Newton method on the penalised log loss (exact gradient and
+Hessian; a few dozen coefficients at most); the intercept is not penalised.
+``penalty_factors`` scale the penalty per feature, so facts the letters barely show can
+enter with a strong prior toward zero.
 
 Calibration is one Platt step that cannot invert: with ``calibration_folds`` > 1 the
 fit also scores every item out of fold (folds grouped by ``groups``, the letter), fits
@@ -21,7 +22,6 @@ contributions ``coef_[j] * x[j]`` add up exactly to :meth:`decision_function`.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import expit, log_expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import GroupKFold
@@ -47,7 +47,7 @@ class MonotoneLogisticRegression(ClassifierMixin, BaseEstimator):
     platt : bool
         Fit the Platt step on the out-of-fold scores (else ``a = 1, c = 0``).
     max_iter : int
-        L-BFGS-B iterations.
+        Newton iterations.
 
     Attributes
     ----------
@@ -62,7 +62,7 @@ class MonotoneLogisticRegression(ClassifierMixin, BaseEstimator):
         penalty_factors=None,
         calibration_folds: int = 5,
         platt: bool = True,
-        max_iter: int = 500,
+        max_iter: int = 100,
     ):
         self.C = C
         self.signs = signs
@@ -170,20 +170,49 @@ class MonotoneLogisticRegression(ClassifierMixin, BaseEstimator):
 
 
 def _solve(X, t, bounds, penalty, max_iter):
-    """Coefficients, intercept and iterations minimising log loss + sum(penalty * coef**2) / 2."""
+    """Coefficients, intercept and iterations minimising log loss + sum(penalty * coef**2) / 2
+    within ``bounds`` (one per coefficient, then the intercept's).
+
+    A projected Newton method with an active set (Bertsekas 1982): the models here have a
+    few dozen coefficients at most, so the exact Hessian is cheap, and a handful of
+    iterations converge where L-BFGS-B took hundreds on the strongly penalised inputs.
+    """
+    n, d = X.shape
+    A = np.hstack([X, np.ones((n, 1))])
+    pen = np.append(np.asarray(penalty, dtype=float), 0.0)
+    lower = np.array([-np.inf if lo is None else lo for lo, _ in bounds])
+    upper = np.array([np.inf if hi is None else hi for _, hi in bounds])
 
     def loss(theta):
-        coef, b = theta[:-1], theta[-1]
-        z = X @ coef + b
-        # -[t log s(z) + (1-t) log s(-z)], computed stably
-        value = -(t * log_expit(z) + (1 - t) * log_expit(-z)).sum()
-        value += 0.5 * (penalty * coef) @ coef
-        r = expit(z) - t
-        return value, np.append(X.T @ r + penalty * coef, r.sum())
+        z = A @ theta
+        return -(t * log_expit(z) + (1 - t) * log_expit(-z)).sum() + 0.5 * (pen * theta) @ theta
 
     rate = np.clip(t.mean(), 1e-6, 1 - 1e-6)
-    start = np.append(np.zeros(X.shape[1]), np.log(rate / (1 - rate)))
-    result = minimize(
-        loss, start, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": max_iter}
-    )
-    return result.x[:-1], float(result.x[-1]), np.array([result.nit])
+    theta = np.clip(np.append(np.zeros(d), np.log(rate / (1 - rate))), lower, upper)
+    value, iterations = loss(theta), 0
+    for iterations in range(1, max_iter + 1):  # noqa: B007 - the count is returned
+        p = expit(A @ theta)
+        grad = A.T @ (p - t) + pen * theta
+        hess = (A * (p * (1 - p))[:, None]).T @ A + np.diag(pen + 1e-10)
+        # coefficients held at a bound that the gradient pushes against stay there
+        eps = 1e-12
+        active = ((theta <= lower + eps) & (grad > 0)) | ((theta >= upper - eps) & (grad < 0))
+        free = ~active
+        if not free.any() or np.max(np.abs(grad[free])) < 1e-9:
+            break
+        direction = np.zeros_like(theta)
+        direction[free] = np.linalg.solve(hess[np.ix_(free, free)], grad[free])
+        step = 1.0
+        while step > 1e-10:
+            candidate = np.clip(theta - step * direction, lower, upper)
+            new_value = loss(candidate)
+            if new_value <= value - 1e-4 * grad @ (theta - candidate):
+                break
+            step /= 2
+        else:
+            break
+        converged = np.max(np.abs(candidate - theta)) < 1e-10
+        theta, value = candidate, new_value
+        if converged:
+            break
+    return theta[:-1], float(theta[-1]), np.array([iterations])
