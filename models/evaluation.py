@@ -71,13 +71,28 @@ def metrics(y: np.ndarray, p: np.ndarray, prior_p: np.ndarray | None = None) -> 
 
 
 def baseline_predictions(
-    y_train: np.ndarray, cat_train: np.ndarray, cat_test: np.ndarray
+    y_train: np.ndarray,
+    cat_train: np.ndarray,
+    cat_test: np.ndarray,
+    published: dict[str, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(training prior, shrunk training overturn rate of each test item's category)."""
+    """(training prior, shrunk training overturn rate of each test item's category).
+
+    A category's rate is shrunk toward its published rate (``published``, see
+    :mod:`models.published_rates`) where one exists, else toward the training prior.
+    """
     prior = float(np.mean(y_train)) if len(y_train) else 0.5
+    published = published or {}
     frame = pd.DataFrame({"cat": cat_train, "y": y_train}).groupby("cat")["y"].agg(["sum", "count"])
-    rates = (frame["sum"] + CATEGORY_SHRINKAGE * prior) / (frame["count"] + CATEGORY_SHRINKAGE)
-    category = np.asarray([rates.get(c, prior) for c in cat_test], dtype=float)
+
+    def rate(category: str) -> float:
+        target = published.get(category, prior)
+        if category not in frame.index:
+            return target
+        row = frame.loc[category]
+        return (row["sum"] + CATEGORY_SHRINKAGE * target) / (row["count"] + CATEGORY_SHRINKAGE)
+
+    category = np.asarray([rate(c) for c in cat_test], dtype=float)
     return np.full(len(cat_test), prior), category
 
 
@@ -169,6 +184,7 @@ def out_of_fold(
     seed: int = 0,
     progress: Callable[[], None] | None = None,
     X=None,
+    published: dict[str, float] | None = None,
 ) -> Predictions:
     """Letter-grouped cross-validated probabilities for every item.
 
@@ -183,7 +199,7 @@ def out_of_fold(
         model = fit(build(), _rows(X, train), y[train], groups[train])
         out[test] = model.predict_proba(_rows(X, test))[:, 1]
         prior[test], category[test] = baseline_predictions(
-            y[train], categories[train], categories[test]
+            y[train], categories[train], categories[test], published
         )
         fold_of[test] = k
         if progress:
@@ -211,6 +227,7 @@ def temporal_holdout(
     fit: Callable[[Pipeline, pd.DataFrame, np.ndarray, np.ndarray], Pipeline],
     items: pd.DataFrame,
     X=None,
+    published: dict[str, float] | None = None,
 ) -> Predictions | None:
     """Train on the earlier letters, predict the later ones (``X`` as in :func:`out_of_fold`)."""
     X = items if X is None else X
@@ -223,7 +240,7 @@ def temporal_holdout(
         return None
     categories = treatment_categories(items)
     model = fit(build(), _rows(X, train), y[train], groups[train])
-    prior, category = baseline_predictions(y[train], categories[train], categories[test])
+    prior, category = baseline_predictions(y[train], categories[train], categories[test], published)
     p = model.predict_proba(_rows(X, test))[:, 1]
     cutoff = pd.to_datetime(items["decision_date"].iloc[test], errors="coerce").min()
     return Predictions(
@@ -395,6 +412,7 @@ def repeated_cv(
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
     X=None,
+    published: dict[str, float] | None = None,
 ) -> RepeatedCV:
     """Letter-grouped ``n_splits``-fold CV repeated with ``repeats`` fold assignments."""
     if X is None:
@@ -403,5 +421,9 @@ def repeated_cv(
     for r in range(repeats):
         if progress:
             progress(f"cross-validation repeat {r + 1}/{repeats}")
-        runs.append(out_of_fold(build, fit, items, n_splits=n_splits, seed=seed + r, X=X))
+        runs.append(
+            out_of_fold(
+                build, fit, items, n_splits=n_splits, seed=seed + r, X=X, published=published
+            )
+        )
     return RepeatedCV(labels(items), items["letter_id"].to_numpy(), runs)

@@ -46,6 +46,11 @@ def render(loaded, results: list[dict], unscorable: list[dict], console: Console
                 if result["baseline_items"]
                 else ""
             )
+            + (
+                f" ({_pct(result['baseline_shrunk_rate'])} pulled toward published rates)"
+                if result.get("baseline_shrunk_rate") is not None
+                else ""
+            )
         )
         for warning in result.get("warnings", []):
             console.print(f"[bold yellow]warning: {warning}[/bold yellow]")

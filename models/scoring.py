@@ -37,7 +37,16 @@ def score_rows(loaded, rows: list[dict], *, with_what_if: bool = True, detailed:
     for row, result in zip(rows, scored, strict=True):
         category = service_category(row["service"]).value
         rate, n = baseline_rate(loaded.baseline, category)
-        result.update({"category": category, "baseline_rate": rate, "baseline_items": n})
+        entry = (loaded.baseline or {}).get("categories", {}).get(category, {})
+        result.update(
+            {
+                "category": category,
+                "baseline_rate": rate,
+                "baseline_items": n,
+                # the category rate pulled toward its published rate (few letters)
+                "baseline_shrunk_rate": entry.get("shrunk_rate"),
+            }
+        )
         shares = citations.get(service_kind(row["service"]).category, {})
         for reason in result.get("denial_reasons", []):
             reason["cited_in_upheld_share"] = shares.get(reason["code"])

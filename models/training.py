@@ -32,6 +32,7 @@ from models.fingerprint import code_fingerprint
 from models.importance import family_importances, global_importances
 from models.persistence import save_pipeline
 from models.promotion import Comparison, compare
+from models.published_rates import published_rates, shrunk_rate
 
 logger = logging.getLogger(__name__)
 TRAINING_LOCK = "training.lock"
@@ -147,6 +148,7 @@ def select_recipe(
     n_splits: int,
     candidates: tuple[str, ...],
     step: Callable[[str], None] | None = None,
+    published: dict[str, float] | None = None,
 ) -> tuple[dict, dict[tuple[str, str], evaluation.Predictions], pd.DataFrame, dict]:
     """Grouped-CV every candidate x calibration method; the best by log loss wins.
 
@@ -331,8 +333,14 @@ def train(
         if not force:
             _refuse_a_repeat(items, model_name, seed, n_splits, candidates)
 
+        published = published_rates()
         recipe, results, candidate_table, inputs = select_recipe(
-            items, seed=seed, n_splits=n_splits, candidates=candidates, step=step
+            items,
+            seed=seed,
+            n_splits=n_splits,
+            candidates=candidates,
+            step=step,
+            published=published,
         )
         fold_build, X = inputs[recipe["candidate"]]
         oof = results[(recipe["candidate"], recipe["calibration"])]
@@ -342,11 +350,20 @@ def train(
         if step:
             step(f"repeated CV ({n_splits} folds x {repeats} seeds), letter-bootstrap intervals")
         repeated_table = evaluation.repeated_cv(
-            fold_build, fit_model, items, n_splits=n_splits, repeats=repeats, seed=seed, X=X
+            fold_build,
+            fit_model,
+            items,
+            n_splits=n_splits,
+            repeats=repeats,
+            seed=seed,
+            X=X,
+            published=published,
         ).table(seed=seed)
         if step:
             step("temporal hold-out")
-        temporal = evaluation.temporal_holdout(fold_build, fit_model, items, X=X)
+        temporal = evaluation.temporal_holdout(
+            fold_build, fit_model, items, X=X, published=published
+        )
         if step:
             step("fitting the chosen model on every item")
         y, groups = evaluation.labels(items), items["letter_id"].to_numpy()
@@ -517,12 +534,25 @@ def base_rates(items: pd.DataFrame) -> dict:
     rates = frame.groupby("cat")["y"].agg(["mean", "count"])
     from analysis.rationale_tags import citation_shares
 
+    published = published_rates()
+    overall = published.get("_overall", float(y.mean()))
+
+    def entry(cat, r) -> dict:
+        prior = published.get(cat, overall)
+        return {
+            "rate": float(r["mean"]),
+            "n": int(r["count"]),
+            # pulled toward the published rate (or the published overall rate): a
+            # category seen in a handful of letters is not taken at face value
+            "shrunk_rate": shrunk_rate(float(r["mean"]) * int(r["count"]), int(r["count"]), prior),
+            "published_rate": published.get(cat),
+        }
+
     return {
         "prior": float(y.mean()),
         "items": len(y),
-        "categories": {
-            cat: {"rate": float(r["mean"]), "n": int(r["count"])} for cat, r in rates.iterrows()
-        },
+        "published_overall": published.get("_overall"),
+        "categories": {cat: entry(cat, r) for cat, r in rates.iterrows()},
         # how often reviewers cite each criterion when upholding, by category (analysis of
         # the rationales: shown beside a likely denial reason, never a model input)
         "denial_citations": citation_shares(items),

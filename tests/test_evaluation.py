@@ -80,3 +80,27 @@ def test_same_recipe_promotes_only_with_more_letters():
     y, p, groups = _scores()
     assert compare(y, p, p, groups, same_recipe=True, new_letters=12).promote
     assert not compare(y, p, p, groups, same_recipe=True, new_letters=0).promote
+
+
+def test_published_rates_are_read_by_category_and_pull_small_categories():
+    from models.published_rates import PUBLISHED_RATES_FILE, published_rates, shrunk_rate
+
+    if not PUBLISHED_RATES_FILE.is_file():
+        pytest.skip(f"published rates not present at {PUBLISHED_RATES_FILE}")
+    rates = published_rates()
+    assert 0.05 < rates["_overall"] < 0.2
+    assert rates["consultation"] > rates["_overall"] > rates["injection"]
+    # 1 of 2 items overturned is not 50%: pulled most of the way to the published rate
+    assert abs(shrunk_rate(1, 2, rates["injection"]) - rates["injection"]) < 0.05
+
+
+def test_category_baseline_shrinks_toward_the_published_rate():
+    from models.evaluation import baseline_predictions
+
+    y = np.array([0, 0, 0, 0, 1, 0])
+    cats = np.array(["consultation", "consultation", "imaging", "imaging", "imaging", "imaging"])
+    _, plain = baseline_predictions(y, cats, np.array(["consultation"]))
+    _, pulled = baseline_predictions(y, cats, np.array(["consultation"]), {"consultation": 0.5})
+    assert pulled[0] > plain[0]
+    _, unseen = baseline_predictions(y, cats, np.array(["surgery"]), {"surgery": 0.3})
+    assert unseen[0] == 0.3
