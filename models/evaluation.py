@@ -271,15 +271,22 @@ REPEATED_MEASURES = (
 
 
 def within_letter_discrimination(
-    y: np.ndarray, p: np.ndarray, groups: np.ndarray, letter_weight: np.ndarray | None = None
+    y: np.ndarray,
+    p: np.ndarray,
+    groups: np.ndarray,
+    letter_weight: np.ndarray | None = None,
+    pairs: tuple | None = None,
 ) -> float:
     """In letters with both decisions: how often an overturned item outranks an upheld one.
 
     Ties count one half; NaN when no letter has mixed decisions. A model that ignores the
     service scores exactly 0.5 here, whatever its AUC. ``letter_weight`` (per letter code
-    of ``np.unique(groups, return_inverse=True)``) weighs letters, for the bootstrap.
+    of ``np.unique(groups, return_inverse=True)``) weighs letters, for the bootstrap;
+    ``pairs`` is :func:`_mixed_pairs` computed once by a caller that asks many times.
     """
-    pos_i, neg_i, letter = _mixed_pairs(np.asarray(y), np.asarray(groups))
+    pos_i, neg_i, letter = (
+        _mixed_pairs(np.asarray(y), np.asarray(groups)) if pairs is None else pairs
+    )
     if not len(pos_i):
         return float("nan")
     w = np.ones(len(pos_i)) if letter_weight is None else letter_weight[letter]
@@ -319,7 +326,7 @@ def _weighted_auc(y, p, w) -> float:
     return float((pos_at * (neg_below + 0.5 * neg_at)).sum() / (total_pos * total_neg))
 
 
-def _measures(y, p, prior, fold, code, letter_weight) -> dict[str, float]:
+def _measures(y, p, prior, fold, code, letter_weight, pairs=None) -> dict[str, float]:
     """Every repeated-CV measure, with letters weighted (1 each, or bootstrap counts)."""
     w = letter_weight[code]
     fold_aucs = [
@@ -337,7 +344,7 @@ def _measures(y, p, prior, fold, code, letter_weight) -> dict[str, float]:
         "roc_auc_items": _weighted_auc(y, p, w),
         "roc_auc_fold_mean": float(np.mean(fold_aucs)) if fold_aucs else float("nan"),
         "roc_auc_letters": _weighted_auc(letter_y.astype(int), 1 - np.exp(letter_q), letter_weight),
-        "within_letter": within_letter_discrimination(y, p, code, letter_weight),
+        "within_letter": within_letter_discrimination(y, p, code, letter_weight, pairs),
         "brier_skill": float(1 - brier / ref) if ref > 0 else float("nan"),
         "log_loss": float(-np.average(y * np.log(pc) + (1 - y) * np.log(1 - pc), weights=w)),
     }
@@ -363,6 +370,7 @@ class RepeatedCV:
             boot = 400 if len(self.y) <= 20_000 else 100
         rng = np.random.default_rng(seed)
         _, code = np.unique(self.groups, return_inverse=True)
+        pairs = _mixed_pairs(self.y, code)
         n_letters = int(code.max()) + 1
         ones = np.ones(n_letters)
         draws = [
@@ -377,7 +385,7 @@ class RepeatedCV:
         ):
 
             def measure(r, weights, attr=attr):
-                return _measures(self.y, getattr(r, attr), r.prior, r.fold, code, weights)
+                return _measures(self.y, getattr(r, attr), r.prior, r.fold, code, weights, pairs)
 
             per_run = [measure(r, ones) for r in self.runs]
             boot_values = {m: [] for m in REPEATED_MEASURES}
