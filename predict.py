@@ -5,6 +5,7 @@
     python predict.py LETTER_OR_FOLDER... [--csv OUT.csv]   (only pre-decision parts used)
     python predict.py --batch CASES.csv --csv OUT.csv
     python predict.py importances [--top N] [--png FILE]
+    python predict.py serve [--port 8000] [--model URI] [--host H]   (the web page)
 
 ``--summary -`` or ``--case -`` reads standard input. The model is
 ``models:/imr-outcome@champion`` from ``MLFLOW_TRACKING_URI`` unless ``--model URI``.
@@ -182,12 +183,40 @@ def importances(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="predict.py serve",
+        description="The web page: score drafts, batches and see the model, in a browser.",
+    )
+    parser.add_argument("--port", type=int, default=8000, help="Port (0: any free one).")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="Model URI.")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="Interface to listen on; anything but this computer (127.0.0.1) is warned about.",
+    )
+    return parser
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Serve the web page (``web/``) until Ctrl-C."""
+    from models.loading import ModelNotFound
+    from web.server import serve as serve_page
+
+    try:
+        return serve_page(args.model, args.host, args.port)
+    except ModelNotFound as exc:
+        _fail(str(exc))
+
+
 def run(argv: list[str] | None = None) -> int:
-    """``importances`` goes to its command; everything else is a prediction."""
+    """``importances`` and ``serve`` go to their commands; everything else is a prediction."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         if argv[:1] == ["importances"]:
             return importances(importances_parser().parse_args(argv[1:]))
+        if argv[:1] == ["serve"]:
+            return serve(serve_parser().parse_args(argv[1:]))
         return predict(predict_parser().parse_args(argv))
     except Exit as stop:
         return stop.code

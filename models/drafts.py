@@ -16,6 +16,7 @@ JSON case schema (``--case FILE``)::
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 from pathlib import Path
@@ -135,12 +136,16 @@ def read_case_file(text: str, source: str) -> list[dict]:
     return case_rows(payload, source)
 
 
-def letter_rows(path: Path) -> list[dict]:
-    """Pre-decision rows of one letter file, real or draft (``LetterError`` if unparseable)."""
+def letter_rows(path: Path, data: bytes | None = None) -> list[dict]:
+    """Pre-decision rows of one letter file, real or draft (``LetterError`` if unparseable).
+
+    ``data``: the file's bytes when they are already in memory (an upload to the web page,
+    never written to disk); ``path`` then only names the file and tells PDF from text.
+    """
     from data.letter_parser import parse_draft
     from data.letter_text import letter_text
 
-    letter = parse_draft(letter_text(path))
+    letter = parse_draft(letter_text(path, data))
     rows = []
     for item in letter.items:
         rows.append(
@@ -174,11 +179,17 @@ def letter_rows(path: Path) -> list[dict]:
     return rows
 
 
-def batch_rows(path: Path) -> tuple[list[dict], list[dict]]:
-    """(rows to score, rows that cannot be scored with their reason) from a batch CSV."""
+def batch_rows(path: Path, data: bytes | None = None) -> tuple[list[dict], list[dict]]:
+    """(rows to score, rows that cannot be scored with their reason) from a batch CSV.
+
+    ``data``: the CSV's bytes when already in memory (the web page's upload); ``path`` then
+    only names it in messages.
+    """
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        frame = pd.read_csv(
+            path if data is None else io.BytesIO(data), dtype=str, keep_default_na=False
+        )
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read the CSV ({exc})") from exc
     missing = [c for c in ("case_summary", "service") if c not in frame.columns]
     if missing:
@@ -197,9 +208,21 @@ def batch_rows(path: Path) -> tuple[list[dict], list[dict]]:
         except InputError as exc:
             bad.append({"row": i + 2, "service": record.get("service", ""), "error": str(exc)})
             continue
-        for extra in ("age", "sex"):
-            if record.get(extra):
-                row[extra] = float(record[extra]) if extra == "age" else record[extra]
+        if record.get("age"):
+            try:
+                row["age"] = float(record["age"])
+            except ValueError:
+                bad.append(
+                    {
+                        "row": i + 2,
+                        "service": record["service"],
+                        "error": f"{path} row {i + 2}: field 'age' = {record['age']!r} is not "
+                        "a number; give the age in years or leave it empty",
+                    }
+                )
+                continue
+        if record.get("sex"):
+            row["sex"] = record["sex"]
         row["row"] = i + 2
         good.append(row)
     return good, bad

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -53,3 +56,61 @@ def dwc_letters(dwc_dir):
     from data.letter_text import letter_text
 
     return {p.name: parse_letter(letter_text(p)) for p in sorted(dwc_dir.glob("*.pdf"))}
+
+
+@contextlib.contextmanager
+def environ(values: dict[str, str]):
+    """Set environment variables for a block, then put the old values back."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@dataclass
+class TrainedStore:
+    """A tracking store holding a champion, with what tests need to reach it."""
+
+    root: Path
+    env: dict[str, str]
+    loaded: object
+    info: object
+
+
+@pytest.fixture(scope="session")
+def web_store(tmp_path_factory) -> TrainedStore:
+    """A champion trained on synthetic letters (known ground truth), for the web page tests.
+
+    The store, its artifacts and the model cache live in a temporary folder; the process's
+    environment and working directory are left as they were.
+    """
+    import mlflow
+
+    from data.synthetic import generate_corpus
+    from models.loading import load
+    from models.training import train
+    from web.model_info import read_model_info
+
+    root = tmp_path_factory.mktemp("web_store")
+    env = {
+        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
+        "IMR_MODEL_CACHE": str(root / "cache"),
+    }
+    cwd = Path.cwd()
+    with environ(env):
+        os.chdir(root)  # MLflow puts a SQLite store's artifacts under ./mlruns
+        try:
+            generate_corpus(root / "letters", 400, seed=11)
+            train([root / "letters"], dataset_dir=root / "ds", candidates=("logreg",), n_splits=3)
+            loaded = load()
+            info = read_model_info(loaded)
+        finally:
+            os.chdir(cwd)
+            mlflow.set_tracking_uri(None)
+    return TrainedStore(root, env, loaded, info)

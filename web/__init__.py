@@ -1,0 +1,1 @@
+"""The web page of the predictor: ``python predict.py serve`` (see :mod:`web.server`)."""

@@ -1,0 +1,261 @@
+"""The web page: draft, batch and model pages over one loaded model (Flask).
+
+Privacy, because case summaries are medical records:
+
+- uploads are read into memory (:class:`InMemoryRequest`; Werkzeug would otherwise spool
+  a file over 500 KB to a temporary file) and requests are capped in size;
+- nothing submitted is logged: the server logs no request lines (:mod:`web.server`), and
+  an unexpected error is logged by its type only, never its message or the form;
+- nothing is kept: results are rendered into the response and dropped; responses carry
+  ``Cache-Control: no-store`` so the browser does not keep them either;
+- no external request: every script, stylesheet and image is served by this app, and the
+  Content-Security-Policy forbids loading anything from elsewhere.
+
+Scoring goes through :func:`models.scoring.score_rows`, as ``predict.py`` does.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from pathlib import Path
+
+from flask import Flask, Response, abort, render_template, request
+from flask.wrappers import Request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
+
+from data.errors import LetterError
+from models.drafts import InputError
+from models.output import write_csv
+from models.scoring import score_rows
+from web import present
+from web.inputs import Draft, batch_upload_rows, draft_from_form, draft_from_letter, draft_rows_of
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+#: Largest request accepted (a batch of letters, or a CSV); larger is refused with a 413.
+MAX_UPLOAD_BYTES = 32 * 2**20
+#: Largest text field (a case summary is a few KB; the CLI has no limit, the page has one)
+MAX_FIELD_BYTES = 2 * 2**20
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1"]
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+NOT_ADVICE = "This is a statistical estimate from past IMR decisions, not legal or medical advice."
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:g} MiB" if n >= 2**20 else f"{n / 2**10:g} KiB"
+
+
+class InMemoryRequest(Request):
+    """A request whose uploaded files stay in memory, never in a temporary file."""
+
+    def _get_file_stream(
+        self, total_content_length, content_type, filename=None, content_length=None
+    ):
+        return io.BytesIO()
+
+
+class ModelInfoSlot:
+    """The model's details, read in the background so start-up does not wait for MLflow."""
+
+    def __init__(self, reader=None):
+        self._info = None
+        self._done = threading.Event()
+        self._reader = reader
+
+    def start(self, loaded) -> None:
+        def work():
+            try:
+                self._info = self._reader(loaded)
+            finally:
+                self._done.set()
+
+        threading.Thread(target=work, name="model-info", daemon=True).start()
+
+    def set(self, info) -> None:
+        self._info = info
+        self._done.set()
+
+    def get(self, timeout: float = 30.0):
+        self._done.wait(timeout)
+        return self._info
+
+
+def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_HOSTS) -> Flask:
+    """The app serving ``loaded`` (a :class:`models.loading.LoadedModel`).
+
+    ``info``: a :class:`web.model_info.ModelInfo`, or a :class:`ModelInfoSlot` filled in
+    the background; ``None`` reads it now. ``trusted_hosts``: the Host headers answered
+    (loopback names by default, against DNS rebinding); ``None`` answers any.
+    """
+    if info is None:
+        from web.model_info import read_model_info
+
+        info = read_model_info(loaded)
+    if not isinstance(info, ModelInfoSlot):
+        slot = ModelInfoSlot()
+        slot.set(info)
+        info = slot
+
+    app = Flask(
+        __name__, template_folder=str(HERE / "templates"), static_folder=str(HERE / "static")
+    )
+    app.request_class = InMemoryRequest
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+        MAX_FORM_MEMORY_SIZE=MAX_FIELD_BYTES,
+        TRUSTED_HOSTS=trusted_hosts,
+        SEND_FILE_MAX_AGE_DEFAULT=0,
+    )
+    app.jinja_env.filters["size"] = _size
+    app.jinja_env.globals.update(
+        not_advice=NOT_ADVICE, model_uri=loaded.uri, csv_columns=present.csv_columns()
+    )
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    def page(template: str, status: int = 200, **context):
+        model = info.get()
+        return (
+            render_template(
+                template, model=model, synthetic=bool(model and model.synthetic), **context
+            ),
+            status,
+        )
+
+    def draft_page(draft: Draft, *, status: int = 200, errors=(), notes=(), results=None):
+        context = {"draft": draft, "errors": list(errors), "notes": list(notes)}
+        if results is not None:
+            summary = draft.scored_summary()
+            added = {f["added_text"] for f in draft.added_facts}
+            context.update(
+                services=present.service_views(results, added),
+                segments=present.highlighted_summary(
+                    summary, results, len(draft.case_summary.strip())
+                ),
+                evaluation=present.evaluation_lines(info.get()),
+            )
+        return page("draft.html", status, **context)
+
+    @app.get("/")
+    def draft_form():
+        return draft_page(Draft())
+
+    @app.post("/")
+    def draft_scored():
+        # a draft is text: the form-field limit bounds the whole request (Werkzeug applies
+        # the field limit to multipart forms only)
+        request.max_content_length = app.config["MAX_FORM_MEMORY_SIZE"]
+        draft = draft_from_form(request.form)
+        try:
+            rows = draft_rows_of(draft)
+        except InputError as exc:
+            return draft_page(draft, status=422, errors=[str(exc)])
+        results = score_rows(loaded, rows, with_what_if=True, detailed=True)
+        return draft_page(draft, results=results)
+
+    @app.post("/letter")
+    def letter_upload():
+        upload = request.files.get("letter")
+        if upload is None or not upload.filename:
+            return draft_page(
+                Draft(), status=422, errors=["choose a letter file (PDF or text) to fill the form"]
+            )
+        name, data = upload.filename, upload.read()
+        try:
+            draft, notes = draft_from_letter(name, data)
+        except LetterError as exc:
+            return draft_page(Draft(), status=422, errors=[f"{name}: {exc.reason}"])
+        services = len(draft.service_lines())
+        filled = (
+            f"Filled from {name}: the case summary and {services} requested service(s). "
+            "Check them, then score."
+        )
+        return draft_page(draft, notes=[filled, *notes])
+
+    @app.get("/batch")
+    def batch_form():
+        return page("batch.html")
+
+    @app.post("/batch")
+    def batch_scored():
+        files = [(f.filename or "", f.read()) for f in request.files.getlist("files")]
+        try:
+            rows, unscorable = batch_upload_rows(files)
+        except InputError as exc:
+            return page("batch.html", 422, errors=[str(exc)])
+        if not rows:
+            errors = [
+                f"{b.get('source_file') or 'row ' + str(b.get('row'))}: {b['error']}"
+                for b in unscorable
+            ]
+            return page("batch.html", 422, errors=["nothing to score", *errors])
+        results = score_rows(loaded, rows, with_what_if=False, detailed=False)
+        buffer = io.StringIO()
+        write_csv(buffer, rows, results, unscorable)
+        return Response(
+            buffer.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="scored.csv"'},
+        )
+
+    @app.get("/model")
+    def model_page():
+        return page("model.html", evaluation=present.evaluation_lines(info.get()))
+
+    @app.get("/model/<name>")
+    def model_image(name: str):
+        model = info.get()
+        if model is None or name not in model.images:
+            abort(404)
+        return Response(model.images[name], mimetype="image/png")
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc):
+        message = (
+            f"what was sent is larger than this page accepts ({_size(request.max_content_length)}"
+            f" in all, {_size(request.max_form_memory_size)} for a text field); send fewer or "
+            "smaller files, or a shorter text"
+        )
+        target = "batch.html" if request.path.startswith("/batch") else "draft.html"
+        extra = {} if target == "batch.html" else {"draft": Draft(), "notes": []}
+        return page(target, 413, errors=[message], **extra)
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(exc):
+        # no page links can be built for a host we do not answer: plain text
+        return Response(
+            "400 Bad Request: this page answers only at http://127.0.0.1 or http://localhost\n",
+            400,
+            mimetype="text/plain",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return page("error.html", exc.code or 500, message=f"{exc.code} {exc.name}")
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        # the type only: a message could quote the summary, which must never reach a log
+        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.path)
+        return page(
+            "error.html",
+            500,
+            message="500 Internal error: the input could not be scored; nothing was kept",
+        )
+
+    return app

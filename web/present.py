@@ -1,0 +1,397 @@
+"""Every mapping from a scored item to what the page shows, in one place.
+
+The input is the per-item dicts of :func:`models.scoring.score_rows`. Fields present
+today: ``service``, ``p_overturned``, ``p_low``, ``p_high``, ``category``,
+``baseline_rate``, ``baseline_items``, ``reasons`` (``feature``, ``effect_log_odds``,
+``direction``, ``value``, ``evidence``) and ``what_if`` (``fact``, ``added_text``,
+``p_overturned``, ``change``). Fields the model may add: ``subcategory``, ``recognised``,
+``warnings`` and ``denial_reasons`` (``code``, ``label``, ``criterion``, ``status`` in
+``not_met``/``not_documented``/``met``, ``evidence`` as ``{text, start, end}`` offsets into
+the case summary, ``to_document``). Every field is optional here except the service and
+its probability: an absent one is simply not shown, an unknown value is shown as given.
+The templates only print the views built here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+from dataclasses import dataclass, field
+
+STATUS_TEXT = {
+    "not_met": "not met",
+    "not_documented": "not documented",
+    "met": "met",
+}
+#: How a reason leans, for the colour of its evidence in the summary.
+FOR, AGAINST, MIXED = "for", "against", "mixed"
+_STATUS_TONE = {"met": FOR, "not_met": AGAINST, "not_documented": AGAINST}
+_SUMMARY_TERM = re.compile(r"^summary__tfidf__(?P<term>.+)$")
+_SERVICE_TERM = re.compile(r"^service__tfidf__(?P<term>.+)$")
+#: Highlights of one text-term reason, so a common word cannot paint the whole summary.
+MAX_TERM_HITS = 5
+
+
+#: What each column of the scored CSV (``models.output.CSV_COLUMNS``) holds, for the batch page.
+CSV_COLUMN_MEANINGS = {
+    "source_file": "the letter the service came from (letters)",
+    "item_index": "the service's place in its letter, from 0 (letters)",
+    "row": "the line of the input CSV (batch CSV)",
+    "service": "the requested service",
+    "p_overturned": "estimated chance that IMR overturns the denial",
+    "p_low": "lowest estimate of the calibration folds' models",
+    "p_high": "highest estimate of the calibration folds' models",
+    "category": "the kind of service",
+    "baseline_rate": "the overturn rate of that kind of service in training",
+    "error": "why a row or letter could not be scored",
+}
+
+
+def csv_columns() -> list[tuple[str, str]]:
+    """(column, meaning) of the scored CSV, as ``predict.py --csv`` writes it."""
+    from models.output import CSV_COLUMNS
+
+    return [(c, CSV_COLUMN_MEANINGS.get(c, "")) for c in CSV_COLUMNS]
+
+
+def pct(p) -> str:
+    """A probability as a percentage for people (``n/a`` when unknown)."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "n/a"
+    return f"{100 * float(p):.1f}%"
+
+
+def points(change) -> str:
+    """A change of probability in percentage points, signed."""
+    return f"{100 * float(change):+.1f} points"
+
+
+@dataclass
+class Evidence:
+    text: str
+
+
+@dataclass
+class DenialReasonView:
+    label: str
+    criterion: str
+    status: str
+    status_text: str
+    evidence: list[str]
+    to_document: str
+
+
+@dataclass
+class ReasonView:
+    label: str
+    raises: bool
+    effect: str
+    evidence: list[str]
+    documented: bool
+    value: str
+
+
+@dataclass
+class WhatIfView:
+    fact: str
+    added_text: str
+    p_text: str
+    change_text: str
+    up: bool
+    #: the checkbox's value: what the server needs to add the fact back (JSON)
+    value: str
+
+
+@dataclass
+class Scale:
+    """Positions on a 0-100 scale for the drawn estimate (SVG attributes, no inline style)."""
+
+    p: str
+    low: str | None
+    width: str | None
+    baseline: str | None
+
+
+def _pos(value) -> str:
+    return f"{min(100.0, max(0.0, 100 * float(value))):.2f}"
+
+
+def _scale(p: float, low, high, baseline) -> Scale:
+    has_band = low is not None and high is not None
+    return Scale(
+        p=_pos(p - 0.005),  # the 1-unit-wide mark is centred on p
+        low=_pos(low) if has_band else None,
+        width=f"{max(0.5, 100 * (float(high) - float(low))):.2f}" if has_band else None,
+        baseline=_pos(baseline) if baseline is not None else None,
+    )
+
+
+@dataclass
+class ServiceView:
+    """One requested service's result, every string ready to print."""
+
+    anchor: str
+    service: str
+    #: the exact probability as a decimal, for ``data-p-overturned`` (full precision)
+    p_decimal: str
+    p_text: str
+    meaning: str
+    band_text: str | None
+    scale: Scale
+    category: str | None
+    subcategory: str | None
+    baseline_text: str | None
+    recognised: bool | None
+    warnings: list[str]
+    denial_reasons: list[DenialReasonView]
+    reasons: list[ReasonView]
+    what_ifs: list[WhatIfView]
+
+
+@dataclass
+class Segment:
+    """A piece of the summary, highlighted when reasons rely on it."""
+
+    text: str
+    notes: list[str] = field(default_factory=list)
+    tone: str | None = None
+    added: bool = False
+
+
+def _label(name: str) -> str:
+    return str(name).replace("__", ": ").replace("_", " ")
+
+
+def _value_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _reason_view(reason: dict) -> ReasonView:
+    feature = str(reason.get("feature", ""))
+    effect = float(reason.get("effect_log_odds") or 0.0)
+    evidence = [str(e) for e in reason.get("evidence") or [] if str(e).strip()]
+    value = reason.get("value")
+    if m := _SUMMARY_TERM.match(feature):  # a word: its evidence is its highlight
+        label, evidence, documented = f"the words “{m['term']}” in the summary", [], True
+    elif m := _SERVICE_TERM.match(feature):
+        label, evidence, documented = f"the words “{m['term']}” in the service", [], True
+    else:
+        # a fact the draft lacks shows as 0 or nothing, with no evidence
+        label, documented = _label(feature), bool(evidence) or bool(value)
+    return ReasonView(
+        label=label,
+        raises=effect > 0,
+        effect=f"{effect:+.2f} log-odds",
+        evidence=evidence,
+        documented=documented,
+        value=_value_text(value) if documented and not evidence else "",
+    )
+
+
+def _denial_reason_view(reason: dict) -> DenialReasonView:
+    status = str(reason.get("status") or "")
+    evidence = []
+    for item in reason.get("evidence") or []:
+        text = item.get("text") if isinstance(item, dict) else item
+        if text and str(text).strip():
+            evidence.append(str(text))
+    return DenialReasonView(
+        label=str(reason.get("label") or _label(reason.get("code") or "reason")),
+        criterion=str(reason.get("criterion") or ""),
+        status=status,
+        status_text=STATUS_TEXT.get(status, _label(status)),
+        evidence=evidence,
+        to_document=str(reason.get("to_document") or ""),
+    )
+
+
+def _what_if_view(change: dict) -> WhatIfView:
+    delta = float(change.get("change") or 0.0)
+    return WhatIfView(
+        fact=str(change.get("fact", "")),
+        added_text=str(change.get("added_text", "")),
+        p_text=pct(change.get("p_overturned")),
+        change_text=points(delta),
+        up=delta > 0,
+        value=json.dumps({"fact": change.get("fact"), "added_text": change.get("added_text")}),
+    )
+
+
+def _baseline_text(result: dict) -> str | None:
+    if "baseline_rate" not in result:
+        return None
+    rate, n = result.get("baseline_rate"), result.get("baseline_items") or 0
+    if rate is None:
+        return None
+    if n:
+        return f"{pct(rate)} of {n} training items of this kind were overturned"
+    return f"{pct(rate)} overall (no training item of this kind; the overall rate applies)"
+
+
+def service_view(result: dict, position: int, added: set[str] = frozenset()) -> ServiceView:
+    """The view of one scored item; what-ifs already ticked (``added``) are left out."""
+    p = float(result["p_overturned"])
+    low, high = result.get("p_low"), result.get("p_high")
+    band = f"{pct(low)} to {pct(high)}" if low is not None and high is not None else None
+    in_100 = round(100 * p)
+    return ServiceView(
+        anchor=f"service-{position + 1}",
+        service=str(result.get("service", "")),
+        p_decimal=repr(p),
+        p_text=pct(p),
+        meaning=(
+            f"Of 100 requests like this one, about {in_100} would be overturned at IMR, "
+            "if the model's estimate is right."
+        ),
+        band_text=band,
+        scale=_scale(p, low, high, result.get("baseline_rate")),
+        category=_label(result["category"]) if result.get("category") else None,
+        subcategory=_label(result["subcategory"]) if result.get("subcategory") else None,
+        baseline_text=_baseline_text(result),
+        recognised=result.get("recognised"),
+        warnings=[str(w) for w in result.get("warnings") or []],
+        denial_reasons=[_denial_reason_view(r) for r in result.get("denial_reasons") or []],
+        reasons=[_reason_view(r) for r in result.get("reasons") or []],
+        what_ifs=[
+            _what_if_view(c)
+            for c in result.get("what_if") or []
+            if str(c.get("added_text", "")).strip() not in added
+        ],
+    )
+
+
+def service_views(results: list[dict], added: set[str] = frozenset()) -> list[ServiceView]:
+    return [service_view(r, i, added) for i, r in enumerate(results)]
+
+
+# --- the summary with its evidence highlighted ------------------------------------------
+
+
+def _find_all(summary: str, text: str, *, words: bool = False, limit: int = 1):
+    if words:  # a text term: its tokens, separated by anything that is not a word character
+        tokens = [re.escape(t) for t in text.split()]
+        pattern = re.compile(r"\b" + r"\W+".join(tokens) + r"\b", re.IGNORECASE)
+    else:
+        pattern = re.compile(re.escape(text.strip()), re.IGNORECASE)
+    return [(m.start(), m.end()) for m in pattern.finditer(summary)][:limit]
+
+
+def _offset_span(summary: str, item) -> tuple[int, int] | None:
+    """Where an evidence item lies: its offsets when they point at its text, else a search."""
+    if not isinstance(item, dict):
+        found = _find_all(summary, str(item)) if str(item).strip() else []
+        return found[0] if found else None
+    text, start, end = item.get("text") or "", item.get("start"), item.get("end")
+    in_range = isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(summary)
+    if in_range and (not text or summary[start:end].lower() == text.lower()):
+        return start, end
+    found = _find_all(summary, text) if text.strip() else []
+    return found[0] if found else None
+
+
+def evidence_spans(summary: str, results: list[dict]) -> list[tuple[int, int, str, str]]:
+    """``(start, end, note, tone)`` for every piece of the summary a reason relies on."""
+    spans = []
+    for result in results:
+        service = str(result.get("service", ""))
+        for reason in result.get("denial_reasons") or []:
+            view = _denial_reason_view(reason)
+            tone = _STATUS_TONE.get(view.status, MIXED)
+            note = f"{service}: {view.label} ({view.status_text})"
+            for item in reason.get("evidence") or []:
+                if span := _offset_span(summary, item):
+                    spans.append((*span, note, tone))
+        for reason in result.get("reasons") or []:
+            feature = str(reason.get("feature", ""))
+            effect = float(reason.get("effect_log_odds") or 0.0)
+            tone = FOR if effect > 0 else AGAINST
+            direction = "raises" if effect > 0 else "lowers"
+            if m := _SUMMARY_TERM.match(feature):
+                note = f"{service}: “{m['term']}” {direction} the estimate"
+                for span in _find_all(summary, m["term"], words=True, limit=MAX_TERM_HITS):
+                    spans.append((*span, note, tone))
+            elif not _SERVICE_TERM.match(feature):
+                note = f"{service}: {_label(feature)} {direction} the estimate"
+                for text in reason.get("evidence") or []:
+                    if span := _offset_span(summary, str(text)):
+                        spans.append((*span, note, tone))
+    return spans
+
+
+def highlighted_summary(summary: str, results: list[dict], user_length: int) -> list[Segment]:
+    """The scored summary cut into segments; ``user_length`` chars are the user's own text,
+    the rest is what ticked what-ifs added."""
+    spans = evidence_spans(summary, results)
+    cuts = {0, len(summary), min(user_length, len(summary))}
+    for start, end, _, _ in spans:
+        cuts.update((start, end))
+    cut_points = sorted(cuts)
+    segments: list[Segment] = []
+    for start, end in itertools.pairwise(cut_points):
+        covering = [s for s in spans if s[0] <= start and end <= s[1]]
+        notes = list(dict.fromkeys(s[2] for s in covering))
+        tones = {s[3] for s in covering}
+        tone = (tones.pop() if len(tones) == 1 else MIXED) if covering else None
+        segment = Segment(summary[start:end], notes, tone, added=start >= user_length)
+        last = segments[-1] if segments else None
+        if last and (last.notes, last.tone, last.added) == (notes, tone, segment.added):
+            last.text += segment.text
+        else:
+            segments.append(segment)
+    return segments
+
+
+# --- what the number means, from the champion's evaluation ------------------------------
+
+
+def interval(metrics: dict, key: str) -> tuple[float, float] | None:
+    """A metric's interval when the run logged one (``KEY_ci_low``/``_ci_high`` or kin)."""
+    for low, high in (("_ci_low", "_ci_high"), ("_low", "_high"), ("_lower", "_upper")):
+        if key + low in metrics and key + high in metrics:
+            return float(metrics[key + low]), float(metrics[key + high])
+    return None
+
+
+def evaluation_lines(info) -> list[str]:
+    """Plain-language lines on how often the model's estimates have been right."""
+    if info is None or not info.metrics:
+        return []
+    m = info.metrics
+    lines = []
+    auc, ece = m.get("cv_roc_auc"), m.get("cv_ece")
+    where = "in letter-grouped cross-validation"
+    if info.items and info.letters:
+        where = (
+            f"checked on {info.items} past items from {info.letters} letters, each scored by "
+            "a model that had not seen its letter"
+        )
+    if auc is not None:
+        ci = interval(m, "cv_roc_auc")
+        ci_text = f", 95% interval {ci[0]:.2f} to {ci[1]:.2f}" if ci else ""
+        line = (
+            f"How often such estimates have been right: {where}, the model ranked an "
+            f"overturned request above an upheld one {100 * auc:.0f}% of the time "
+            f"(ROC-AUC {auc:.2f}{ci_text}; 50% is a coin toss)"
+        )
+        if ece is not None:
+            ci = interval(m, "cv_ece")
+            ci_text = f", 95% interval {100 * ci[0]:.1f} to {100 * ci[1]:.1f}" if ci else ""
+            line += (
+                f", and its probabilities were off by {100 * ece:.1f} percentage points on "
+                f"average (calibration error{ci_text})"
+            )
+        lines.append(line + ".")
+    temporal = m.get("temporal_roc_auc")
+    if temporal is not None:
+        ci = interval(m, "temporal_roc_auc")
+        ci_text = f", 95% interval {ci[0]:.2f} to {ci[1]:.2f}" if ci else ""
+        lines.append(
+            f"On the most recent letters, held out from training: ROC-AUC {temporal:.2f}{ci_text}."
+        )
+    return lines
