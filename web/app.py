@@ -118,7 +118,7 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
         TRUSTED_HOSTS=trusted_hosts,
         SEND_FILE_MAX_AGE_DEFAULT=0,
     )
-    app.jinja_env.filters["size"] = _size
+    app.jinja_env.filters.update(size=_size, fact_value=present.fact_value)
     app.jinja_env.globals.update(
         not_advice=NOT_ADVICE, model_uri=loaded.uri, csv_columns=present.csv_columns()
     )

@@ -211,6 +211,11 @@ def _denial_reason_view(reason: dict) -> DenialReasonView:
     )
 
 
+def fact_value(change: dict) -> str:
+    """A what-if checkbox's value: the fact and its sentence, as one canonical JSON text."""
+    return json.dumps({"fact": change.get("fact"), "added_text": change.get("added_text")})
+
+
 def _what_if_view(change: dict) -> WhatIfView:
     delta = float(change.get("change") or 0.0)
     return WhatIfView(
@@ -219,7 +224,7 @@ def _what_if_view(change: dict) -> WhatIfView:
         p_text=pct(change.get("p_overturned")),
         change_text=points(delta),
         up=delta > 0,
-        value=json.dumps({"fact": change.get("fact"), "added_text": change.get("added_text")}),
+        value=fact_value(change),
     )
 
 

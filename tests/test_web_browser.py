@@ -1,0 +1,309 @@
+"""The web page in a real browser: headless Chromium driving ``predict.py serve``.
+
+Uses Debian's ``chromium`` (``.ci/setup`` installs it) through Playwright's Python client;
+Playwright's own browser download is never used. Skips cleanly when either is missing.
+Each test writes screenshots to ``IMR_SCREENSHOTS`` (a folder) when set, else to a
+temporary folder; look at them after a change to the pages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from data.config import SHARED_LETTERS_DIR
+from models.drafts import letter_rows
+from tests.letters import letter
+from tests.pdf_maker import text_pdf
+from tests.web_helpers import OWN_SUMMARY, REPO, SERVICES, cli, real_summary
+
+CHROMIUM = os.environ.get("IMR_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+#: Text no request, log line or page may carry anywhere but in the answer to its request.
+MARKER = "Quillfeather-5521"
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) not installed")
+if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+    pytest.skip(
+        f"no Chromium at {CHROMIUM}: apt-get install chromium (or set IMR_CHROMIUM)",
+        allow_module_level=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def server(web_store, tmp_path_factory):
+    """``predict.py serve`` on a free port, against the test store; its stderr in a file."""
+    log = tmp_path_factory.mktemp("server") / "stderr.txt"
+    with open(log, "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, str(REPO / "predict.py"), "serve", "--port", "0"],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env={**os.environ, **web_store.env},
+            cwd=tmp_path_factory.mktemp("server_cwd"),
+        )
+    deadline = time.monotonic() + 120
+    url = None
+    while url is None and time.monotonic() < deadline and proc.poll() is None:
+        if found := re.search(r"at (http://127\.0\.0\.1:\d+/)", log.read_text()):
+            url = found[1]
+        else:
+            time.sleep(0.1)
+    if url is None:
+        proc.kill()
+        pytest.fail(f"the server did not start: {log.read_text()[-2000:]}")
+    yield url, log
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = os.environ.get("IMR_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        return Path(folder)
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh page that refuses, and records, any request leaving the server."""
+    base, _ = server
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+    outside: list[str] = []
+
+    def guard(route):
+        if route.request.url.startswith(base) or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+    assert outside == [], f"requests outside the app: {outside}"
+
+
+def _results(page) -> list[tuple[str, str]]:
+    return page.eval_on_selector_all(
+        "[data-p-overturned]", "els => els.map(e => [e.dataset.service, e.dataset.pOverturned])"
+    )
+
+
+def _cli_json(env, summary: str, services, tmp_path) -> list[dict]:
+    path = tmp_path / f"summary-{len(list(tmp_path.iterdir()))}.txt"
+    path.write_text(summary)
+    args = ["--summary", str(path), *(a for s in services for a in ("--service", s)), "--json"]
+    run = cli(args, env)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)["items"]
+
+
+def _score_draft(page, base, summary, services):
+    page.goto(base)
+    page.fill("textarea[name=case_summary]", summary)
+    page.fill("textarea[name=services]", "\n".join(services))
+    page.locator('button[type="submit"]').first.click()
+    page.wait_for_selector("[data-p-overturned]")
+
+
+def test_draft_gives_the_cli_probabilities_and_a_what_if_rescores_upward(
+    page, server, web_store, shots, tmp_path
+):
+    base, _ = server
+    page.goto(base)
+    page.screenshot(path=shots / "draft.png", full_page=True)
+    summary = real_summary()
+    _score_draft(page, base, summary, SERVICES)
+    page.screenshot(path=shots / "draft_scored.png", full_page=True)
+    expected = _cli_json(web_store.env, summary, SERVICES, tmp_path)
+    got = _results(page)
+    assert [s for s, _ in got] == [e["service"] for e in expected]
+    assert [float(p) for _, p in got] == [e["p_overturned"] for e in expected]
+    assert page.locator("text=not legal or medical advice").first.is_visible()
+    assert page.locator("mark").count() > 0  # the summary shows the evidence it relies on
+
+    # tick the what-if that raises the first service most: the page re-scores in place
+    card = page.locator("#service-1")
+    values = card.locator("input[data-what-if]").evaluate_all("els => els.map(e => e.value)")
+    offered = [json.loads(v) for v in values]
+    by_text = {w["added_text"]: w for w in expected[0]["what_if"]}
+    best = max(range(len(offered)), key=lambda i: by_text[offered[i]["added_text"]]["change"])
+    fact = by_text[offered[best]["added_text"]]
+    assert fact["change"] > 0
+    before = got[0][1]
+    card.locator("input[data-what-if]").nth(best).check()
+    page.wait_for_function(
+        "old => document.querySelector('#service-1').dataset.pOverturned !== old", arg=before
+    )
+    after = _results(page)
+    assert float(after[0][1]) == pytest.approx(fact["p_overturned"], abs=1e-12)
+    assert float(after[0][1]) > float(before)
+    # every service now has the CLI's probabilities for the summary with the fact added
+    with_fact = _cli_json(web_store.env, f"{summary} {fact['added_text']}", SERVICES, tmp_path)
+    assert [float(p) for _, p in after] == [e["p_overturned"] for e in with_fact]
+    # the fact is listed as added, ticked, with the keyboard focus still on it
+    focused = page.evaluate("() => [document.activeElement.checked, document.activeElement.value]")
+    assert focused[0] is True and json.loads(focused[1])["added_text"] == fact["added_text"]
+    assert page.locator("#rescoring").inner_text() == "Re-scored with the fact added."
+    page.screenshot(path=shots / "draft_what_if.png", full_page=True)
+
+
+def _a_letter(tmp_path) -> Path:
+    real = sorted((SHARED_LETTERS_DIR / "dwc").glob("*.pdf"))
+    if real:
+        return real[0]
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(text_pdf(letter(summary=OWN_SUMMARY).splitlines()))
+    return path
+
+
+def test_letter_upload_fills_the_form(page, server, shots, tmp_path):
+    base, _ = server
+    path = _a_letter(tmp_path)
+    rows = letter_rows(path)
+    page.goto(base)
+    page.set_input_files("#letter-file", str(path))
+    page.click("text=Fill the form from this letter")
+    page.wait_for_selector(".notes")
+    assert page.input_value("#case_summary") == rows[0]["case_summary"]
+    assert page.input_value("#services").splitlines() == [r["item_text"] for r in rows]
+    if rows[0]["injury_date"]:
+        assert page.input_value("#injury_date") == rows[0]["injury_date"]
+    page.screenshot(path=shots / "draft_from_letter.png", full_page=True)
+    page.locator('button[type="submit"]').first.click()  # and it scores as filled
+    page.wait_for_selector("[data-p-overturned]")
+    assert len(_results(page)) == len(rows)
+
+
+def test_batch_upload_downloads_what_the_cli_writes(page, server, web_store, shots, tmp_path):
+    import pandas as pd
+
+    base, _ = server
+    path = tmp_path / "cases.csv"
+    pd.DataFrame(
+        {
+            "case_summary": [OWN_SUMMARY, real_summary(), ""],
+            "service": [SERVICES[0], SERVICES[1], SERVICES[2]],
+        }
+    ).to_csv(path, index=False)
+    page.goto(base + "batch")
+    page.set_input_files("#files", str(path))
+    page.screenshot(path=shots / "batch.png", full_page=True)
+    with page.expect_download() as download:
+        page.click("text=Score and download CSV")
+    got = Path(download.value.path()).read_bytes()
+    run = cli(["--batch", str(path), "--csv", str(tmp_path / "cli.csv")], web_store.env)
+    assert run.returncode == 1, run.stderr  # the empty summary is set aside, with its reason
+    assert got == (tmp_path / "cli.csv").read_bytes().replace(str(path).encode(), b"cases.csv")
+
+
+def test_errors_are_shown_for_an_empty_summary_and_an_unreadable_file(
+    page, server, shots, tmp_path
+):
+    base, _ = server
+    page.goto(base)
+    page.fill("textarea[name=services]", "MRI of the knee")
+    page.locator('button[type="submit"]').first.click()
+    errors = page.locator("#errors")
+    assert "'case_summary' is empty" in errors.inner_text()
+    assert page.evaluate("() => document.activeElement.id") == "errors"  # focus goes to it
+    assert page.input_value("#services") == "MRI of the knee"
+    page.screenshot(path=shots / "error_empty_summary.png", full_page=True)
+    junk = tmp_path / "letter.pdf"
+    junk.write_bytes(b"\x89PNG this is an image, not a letter")
+    page.set_input_files("#letter-file", str(junk))
+    page.click("text=Fill the form from this letter")
+    assert "letter.pdf: named .pdf but is not a PDF" in page.locator("#errors").inner_text()
+    page.screenshot(path=shots / "error_unreadable_file.png", full_page=True)
+
+
+def test_keyboard_only_use(page, server):
+    base, _ = server
+    page.goto(base)
+    # every control has a label
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input, textarea, select')]
+                 .filter(e => e.type !== 'hidden' && e.labels.length === 0)
+                 .map(e => e.name || e.id)"""
+    )
+    assert unlabelled == []
+    order = []
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        order.append(
+            page.evaluate(
+                "() => { const e = document.activeElement;"
+                " return e.id || e.name || e.textContent.trim().slice(0, 20); }"
+            )
+        )
+    assert order[:4] == ["Skip to content", "Draft", "Batch", "Model"]
+    assert order[4:6] == ["case_summary", "services"]
+    assert order.index("Score") < order.index("letter-file")
+    # fill and submit with the keyboard alone
+    page.goto(base)
+    page.keyboard.press("Tab")
+    while page.evaluate("() => document.activeElement.id") != "case_summary":
+        page.keyboard.press("Tab")
+    page.keyboard.insert_text(OWN_SUMMARY)
+    page.keyboard.press("Tab")
+    page.keyboard.type("MRI of the lumbar spine")
+    while page.evaluate("() => document.activeElement.textContent.trim()") != "Score":
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-p-overturned]")
+    assert page.evaluate("() => document.activeElement.id") == "results-title"
+    before = _results(page)[0][1]
+    while page.evaluate("() => document.activeElement.dataset.whatIf") is None:
+        page.keyboard.press("Tab")
+    page.keyboard.press("Space")  # tick the first what-if
+    page.wait_for_function(
+        "old => document.querySelector('[data-p-overturned]').dataset.pOverturned !== old",
+        arg=before,
+    )
+    assert page.evaluate("() => document.activeElement.checked") is True
+
+
+def test_model_page_shows_its_charts(page, server, shots):
+    base, _ = server
+    page.goto(base + "model")
+    images = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
+    assert len(images) == 2 and all(width > 0 for width in images)
+    assert page.locator("table").count() >= 2
+    page.screenshot(path=shots / "model.png", full_page=True)
+
+
+def test_the_server_logged_nothing_submitted(page, server):
+    base, log = server
+    _score_draft(page, base, f"{OWN_SUMMARY} {MARKER}", [f"MRI {MARKER}"])
+    time.sleep(0.2)
+    text = log.read_text()
+    assert MARKER not in text
+    assert "POST" not in text and "GET" not in text  # no access log at all
