@@ -72,9 +72,10 @@ def test_draft_page_has_the_form_and_loads_nothing_from_elsewhere(client):
 
 
 def test_scored_draft_gives_the_probabilities_of_score_rows(client, web_store):
-    summary = real_summary()
+    summary = real_summary().replace(". ", ".\n", 2)
     services = [f"  {SERVICES[0]}  ", "", *SERVICES[1:]]  # stray spaces and a blank line
-    page = _post_draft(client, summary, services)
+    # a browser sends the textarea's line breaks as CRLF
+    page = _post_draft(client, summary.replace("\n", "\r\n"), services)
     assert page.status_code == 200
     expected = score_rows(web_store.loaded, draft_rows(summary, list(SERVICES)))
     got = results(page.get_data(as_text=True))

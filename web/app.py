@@ -40,6 +40,9 @@ MAX_UPLOAD_BYTES = 32 * 2**20
 #: Largest text field (a case summary is a few KB; the CLI has no limit, the page has one)
 MAX_FIELD_BYTES = 2 * 2**20
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1"]
+#: How long a draft waits for the model's details (read in the background at start-up)
+#: before it is answered without the evaluation line.
+INFO_WAIT_SECONDS = 5.0
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": (
@@ -129,7 +132,7 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
         return response
 
     def page(template: str, status: int = 200, **context):
-        model = info.get()
+        model = info.get(timeout=INFO_WAIT_SECONDS)
         return (
             render_template(
                 template, model=model, synthetic=bool(model and model.synthetic), **context
@@ -147,7 +150,7 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
                 segments=present.highlighted_summary(
                     summary, results, len(draft.case_summary.strip())
                 ),
-                evaluation=present.evaluation_lines(info.get()),
+                evaluation=present.evaluation_lines(info.get(timeout=INFO_WAIT_SECONDS)),
             )
         return page("draft.html", status, **context)
 

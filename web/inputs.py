@@ -71,7 +71,8 @@ def _fact(value: str) -> dict | None:
 
 def draft_from_form(form) -> Draft:
     """The draft in a submitted form (a mapping with ``getlist``, e.g. Werkzeug's)."""
-    draft = Draft(**{name: (form.get(name) or "") for name in DRAFT_FIELDS})
+    # browsers send a textarea's line breaks as CRLF; the user typed (and a file holds) LF
+    draft = Draft(**{name: (form.get(name) or "").replace("\r\n", "\n") for name in DRAFT_FIELDS})
     seen = set()
     for value in form.getlist("add_fact"):
         fact = _fact(value)

@@ -142,6 +142,7 @@ def _registry(client, uri: str, info: ModelInfo) -> None:
 
 def _artifacts(run_id: str, info: ModelInfo) -> None:
     import mlflow
+    from mlflow.exceptions import MlflowException
 
     with tempfile.TemporaryDirectory(prefix="imr-model-page-") as tmp:
         for name in ("metrics.csv", "per_category.csv", *IMAGES):
@@ -152,7 +153,7 @@ def _artifacts(run_id: str, info: ModelInfo) -> None:
                     )
                 )
                 data = local.read_bytes()
-            except Exception as exc:  # MLflow raises several types for a missing artifact
+            except (MlflowException, OSError) as exc:
                 info.problems.append(f"the run has no {name} ({type(exc).__name__})")
                 continue
             if name == "metrics.csv":
@@ -168,6 +169,7 @@ def read_model_info(loaded) -> ModelInfo:
     info = ModelInfo(uri=loaded.uri, run_id=loaded.run_id, baseline=loaded.baseline or {})
     try:
         import mlflow
+        from mlflow.exceptions import MlflowException
 
         from data.config import tracking_uri
 
@@ -175,7 +177,7 @@ def read_model_info(loaded) -> ModelInfo:
         client = mlflow.MlflowClient()
         try:
             _registry(client, loaded.uri, info)
-        except Exception as exc:  # registry differences must not hide the rest of the page
+        except MlflowException as exc:
             info.problems.append(f"registry details unavailable ({type(exc).__name__})")
         if not info.run_id:
             info.problems.append("the model has no MLflow run: no evaluation to show")
@@ -195,7 +197,7 @@ def read_model_info(loaded) -> ModelInfo:
         info.letters, info.items = _int(params.get("letters")), _int(params.get("items"))
         info.overturned = _int(params.get("overturned"))
         _artifacts(info.run_id, info)
-    except Exception as exc:  # a page about the model must not take the scoring down
+    except Exception as exc:  # any store or server trouble: the page must still score drafts
         log.warning("model details unavailable: %s", type(exc).__name__)
         info.problems.append(f"model details unavailable ({type(exc).__name__}: {exc})")
     return info
