@@ -25,6 +25,7 @@ from tests.pdf_maker import text_pdf
 from tests.web_helpers import OWN_SUMMARY, REPO, SERVICES, cli, real_summary, results
 from web import app as web_app
 from web.app import create_app
+from web.present import measure
 
 
 @pytest.fixture(scope="module")
@@ -82,11 +83,30 @@ def test_scored_draft_gives_the_probabilities_of_score_rows(client, web_store):
     assert [s for s, _ in got] == [e["service"] for e in expected]
     assert [p for _, p in got] == [e["p_overturned"] for e in expected]  # exact: repr round-trip
     text = page.get_data(as_text=True)
-    auc = web_store.info.metrics["cv_roc_auc"]
-    assert f"ROC-AUC {auc:.2f}" in text  # the meaning line quotes the champion's evaluation
+    auc, interval = measure(web_store.info.metrics, "roc_auc")
+    # the meaning line quotes the champion's evaluation, with its interval
+    assert f"ROC-AUC {auc:.2f}, 95% interval {interval[0]:.2f} to {interval[1]:.2f}" in text
     assert "not legal or medical advice" in text
     for item in expected:
         assert f"range {100 * item['p_low']:.1f}% to {100 * item['p_high']:.1f}%" in text
+    # the model's likely denial reasons and the criteria met are on the page, with evidence
+    shown = html.unescape(text)
+    assert any(item["denial_reasons"] for item in expected)
+    for item in expected:
+        for reason in item["denial_reasons"]:
+            assert reason["label"] in shown and reason["to_document"] in shown
+        for criterion in item["criteria"]:
+            assert criterion["label"] in shown
+    summary_part = shown[shown.index('class="summarytext"') :]
+    highlighted = 0
+    for item in expected:
+        for criterion in item["criteria"]:
+            for evidence in criterion["evidence"]:
+                if summary.strip()[evidence["start"] : evidence["end"]] == evidence["text"]:
+                    mark = rf"<mark [^>]*>[^<]*{re.escape(evidence['text'])}"
+                    assert re.search(mark, summary_part)
+                    highlighted += 1
+    assert highlighted  # the real summary meets some criterion, and its evidence is marked
 
 
 def test_what_if_tick_rescores_with_the_fact_added(client, web_store):
@@ -127,6 +147,8 @@ def _with_new_fields(real_score_rows):
         start = summary.index("low back pain")
         for item in out:
             item.update(
+                reasons=[],
+                criteria=[],
                 subcategory="lumbar_mri",
                 recognised=False,
                 warnings=["unrecognised service: only the overall rate applies"],
@@ -378,6 +400,8 @@ def test_model_page_shows_the_model_its_evaluation_and_charts(client, web_store)
     assert f"{info.letters} letters, {info.items} disputed items" in text
     assert "SYNTHETIC letters" in text  # the synthetic model says so on every page
     assert "letter-grouped CV" in text and "temporal hold-out" in text
+    assert "Evaluation with intervals" in text
+    assert re.search(r"<td>\d\.\d{3} \[-?\d\.\d{3}, -?\d\.\d{3}\]</td>", text)
     assert f"{info.metrics['cv_roc_auc']:.3f}" in text
     for name in ("reliability.png", "importances.png"):
         assert f'src="/model/{name}"' in text
@@ -421,3 +445,29 @@ def test_hostile_uploads_are_refused_within_a_memory_limit(web_store):
     assert codes["nested_pdf"] == 422
     assert codes["huge_field"] == 413
     assert codes["long_csv_cell"] == 200  # one long row is still a row, and is scored
+
+
+def test_model_details_are_kept_for_the_next_start(web_store, monkeypatch):
+    """A start serves the last start's copy of the details at once, then refreshes it."""
+    import mlflow
+
+    from web.model_info import LiveInfo, _cache_file, load_cached
+
+    for key, value in web_store.env.items():
+        monkeypatch.setenv(key, value)
+    loaded = web_store.loaded
+    cache = _cache_file(loaded.run_id)
+    cache.unlink(missing_ok=True)
+    try:
+        assert load_cached(loaded.uri, loaded.run_id) is None
+        first = LiveInfo(loaded).get(timeout=120)  # no copy yet: waits for MLflow
+        assert first.complete and cache.is_file()
+        kept = load_cached(loaded.uri, loaded.run_id)
+        assert kept == first  # every field, the charts' bytes included
+        second = LiveInfo(loaded)
+        assert second.get(timeout=0) == first  # at once, before MLflow has answered
+        second.join(timeout=120)
+        cache.write_text("{not json")
+        assert load_cached(loaded.uri, loaded.run_id) is None  # a damaged copy is read again
+    finally:
+        mlflow.set_tracking_uri(None)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import logging
-import threading
 from pathlib import Path
 
 from flask import Flask, Response, abort, render_template, request
@@ -69,47 +68,20 @@ class InMemoryRequest(Request):
         return io.BytesIO()
 
 
-class ModelInfoSlot:
-    """The model's details, read in the background so start-up does not wait for MLflow."""
-
-    def __init__(self, reader=None):
-        self._info = None
-        self._done = threading.Event()
-        self._reader = reader
-
-    def start(self, loaded) -> None:
-        def work():
-            try:
-                self._info = self._reader(loaded)
-            finally:
-                self._done.set()
-
-        threading.Thread(target=work, name="model-info", daemon=True).start()
-
-    def set(self, info) -> None:
-        self._info = info
-        self._done.set()
-
-    def get(self, timeout: float = 30.0):
-        self._done.wait(timeout)
-        return self._info
-
-
 def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_HOSTS) -> Flask:
     """The app serving ``loaded`` (a :class:`models.loading.LoadedModel`).
 
-    ``info``: a :class:`web.model_info.ModelInfo`, or a :class:`ModelInfoSlot` filled in
-    the background; ``None`` reads it now. ``trusted_hosts``: the Host headers answered
-    (loopback names by default, against DNS rebinding); ``None`` answers any.
+    ``info``: the model's details, a :class:`web.model_info.ModelInfo` or a
+    :class:`web.model_info.LiveInfo` being read; ``None`` reads them now.
+    ``trusted_hosts``: the Host headers answered (loopback names by default, against DNS
+    rebinding); ``None`` answers any.
     """
-    if info is None:
-        from web.model_info import read_model_info
+    from web.model_info import ModelInfo, ReadyInfo, read_model_info
 
-        info = read_model_info(loaded)
-    if not isinstance(info, ModelInfoSlot):
-        slot = ModelInfoSlot()
-        slot.set(info)
-        info = slot
+    if info is None:
+        info = read_model_info(loaded.uri, loaded.run_id, loaded.baseline)
+    if isinstance(info, ModelInfo):
+        info = ReadyInfo(info)
 
     app = Flask(
         __name__, template_folder=str(HERE / "templates"), static_folder=str(HERE / "static")

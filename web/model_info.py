@@ -15,7 +15,8 @@ import io
 import logging
 import re
 import tempfile
-from dataclasses import dataclass, field
+import threading
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -64,9 +65,13 @@ class ModelInfo:
     #: header row, then rows of cells (strings), "value [low, high]" where intervals exist
     evaluation: list[list[str]] = field(default_factory=list)
     per_category: list[list[str]] = field(default_factory=list)
+    #: repeated CV: header row, then per measure "mean [95% interval]" per predictor
+    repeated: list[list[str]] = field(default_factory=list)
     images: dict[str, bytes] = field(default_factory=dict)
     baseline: dict = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    #: whether MLflow answered (what the run lacks is then known to be lacking)
+    complete: bool = False
 
     @property
     def synthetic(self) -> bool:
@@ -127,6 +132,52 @@ def per_category_rows(table: pd.DataFrame) -> list[list[str]]:
     return rows
 
 
+_MEASURE_NAMES = {
+    "roc_auc_items": "ROC-AUC (items)",
+    "roc_auc_fold_mean": "ROC-AUC fold mean",
+    "roc_auc_letters": "ROC-AUC (letters)",
+    "within_letter": "within-letter discrimination",
+    "brier_skill": "Brier skill",
+    "log_loss": "log loss",
+}
+
+
+def repeated_rows(table: pd.DataFrame) -> list[list[str]]:
+    """Repeated CV (``repeated_cv.csv``): per measure, "mean [low, high]" per predictor."""
+    predictors = list(dict.fromkeys(table["predictor"]))
+    rows = [["measure", *(_PREDICTOR_NAMES.get(p, p) for p in predictors)]]
+    for name in dict.fromkeys(table["measure"]):
+        cells = []
+        for predictor in predictors:
+            found = table[(table["predictor"] == predictor) & (table["measure"] == name)]
+            if found.empty or pd.isna(found.iloc[0]["mean"]):
+                cells.append("")
+                continue
+            row = found.iloc[0]
+            cell = f"{row['mean']:.3f}"
+            if pd.notna(row.get("ci_low")) and pd.notna(row.get("ci_high")):
+                cell += f" [{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
+            cells.append(cell)
+        rows.append([_MEASURE_NAMES.get(name, name.replace("_", " ")), *cells])
+    return rows
+
+
+def _baseline(run_id: str, info: ModelInfo) -> None:
+    import json
+
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    with tempfile.TemporaryDirectory(prefix="imr-model-page-") as tmp:
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path="baseline_rates.json", dst_path=tmp
+            )
+            info.baseline = json.loads(Path(local).read_text(encoding="utf-8"))
+        except (MlflowException, OSError, ValueError) as exc:
+            info.problems.append(f"the run has no baseline_rates.json ({type(exc).__name__})")
+
+
 def _registry(client, uri: str, info: ModelInfo) -> None:
     match = _REGISTRY_URI.match(uri)
     if not match:
@@ -145,7 +196,7 @@ def _artifacts(run_id: str, info: ModelInfo) -> None:
     from mlflow.exceptions import MlflowException
 
     with tempfile.TemporaryDirectory(prefix="imr-model-page-") as tmp:
-        for name in ("metrics.csv", "per_category.csv", *IMAGES):
+        for name in ("metrics.csv", "repeated_cv.csv", "per_category.csv", *IMAGES):
             try:
                 local = Path(
                     mlflow.artifacts.download_artifacts(
@@ -158,15 +209,18 @@ def _artifacts(run_id: str, info: ModelInfo) -> None:
                 continue
             if name == "metrics.csv":
                 info.evaluation = evaluation_rows(pd.read_csv(io.BytesIO(data)))
+            elif name == "repeated_cv.csv":
+                info.repeated = repeated_rows(pd.read_csv(io.BytesIO(data)))
             elif name == "per_category.csv":
                 info.per_category = per_category_rows(pd.read_csv(io.BytesIO(data), index_col=0))
             else:
                 info.images[name] = data
 
 
-def read_model_info(loaded) -> ModelInfo:
-    """Everything the pages show about ``loaded`` (a :class:`models.loading.LoadedModel`)."""
-    info = ModelInfo(uri=loaded.uri, run_id=loaded.run_id, baseline=loaded.baseline or {})
+def read_model_info(uri: str, run_id: str | None = None, baseline: dict | None = None) -> ModelInfo:
+    """Everything the pages show about the model at ``uri`` (its run found by the registry
+    when ``run_id`` is not given); ``baseline``: its training rates, when already loaded."""
+    info = ModelInfo(uri=uri, run_id=run_id, baseline=baseline or {})
     try:
         import mlflow
         from mlflow.exceptions import MlflowException
@@ -176,7 +230,7 @@ def read_model_info(loaded) -> ModelInfo:
         mlflow.set_tracking_uri(tracking_uri())
         client = mlflow.MlflowClient()
         try:
-            _registry(client, loaded.uri, info)
+            _registry(client, uri, info)
         except MlflowException as exc:
             info.problems.append(f"registry details unavailable ({type(exc).__name__})")
         if not info.run_id:
@@ -197,7 +251,104 @@ def read_model_info(loaded) -> ModelInfo:
         info.letters, info.items = _int(params.get("letters")), _int(params.get("items"))
         info.overturned = _int(params.get("overturned"))
         _artifacts(info.run_id, info)
+        if not info.baseline:
+            _baseline(info.run_id, info)
+        info.complete = True
     except Exception as exc:  # any store or server trouble: the page must still score drafts
         log.warning("model details unavailable: %s", type(exc).__name__)
         info.problems.append(f"model details unavailable ({type(exc).__name__}: {exc})")
     return info
+
+
+class ReadyInfo:
+    """Model details already read."""
+
+    def __init__(self, info: ModelInfo | None):
+        self.info = info
+
+    def get(self, timeout: float | None = None) -> ModelInfo | None:
+        return self.info
+
+
+def _cache_file(run_id: str) -> Path:
+    """Where the details of a run are kept between starts (model data only, never input)."""
+    import hashlib
+    import os
+
+    from data.config import WORK_DIR, tracking_uri
+
+    store = hashlib.sha256(tracking_uri().encode()).hexdigest()[:12]
+    root = Path(os.environ.get("IMR_MODEL_CACHE") or WORK_DIR / "model_cache")
+    return root / store / "web" / f"{run_id}.json"
+
+
+def save_cached(info: ModelInfo) -> None:
+    """Keep ``info`` for the next start (JSON; images base64)."""
+    import base64
+    import json
+
+    if not info.run_id or not info.complete:  # a failed read is tried again next start
+        return
+    record = asdict(info)
+    record["images"] = {k: base64.b64encode(v).decode() for k, v in info.images.items()}
+    path = _cache_file(info.run_id)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:  # a read-only cache only costs the next start its speed
+        log.warning("cannot keep the model details in %s: %s", path.parent, exc.strerror)
+
+
+def load_cached(uri: str, run_id: str | None) -> ModelInfo | None:
+    """The details a previous start kept for ``run_id``, or None."""
+    import base64
+    import binascii
+    import json
+
+    if not run_id:
+        return None
+    try:
+        record = json.loads(_cache_file(run_id).read_text(encoding="utf-8"))
+        record["images"] = {k: base64.b64decode(v) for k, v in record["images"].items()}
+        info = ModelInfo(**record)
+    except (OSError, ValueError, TypeError, KeyError, binascii.Error):
+        return None  # absent or unreadable: read it again
+    info.uri = uri
+    return info
+
+
+class LiveInfo:
+    """The model's details: at once from the last start's copy, refreshed in a thread.
+
+    Importing MLflow and opening its store take seconds; a start with a kept copy of the
+    details serves at once and replaces them when MLflow has answered. The first start
+    of a model version has no copy and waits for MLflow (see :meth:`get`).
+    """
+
+    def __init__(self, loaded):
+        self._info = load_cached(loaded.uri, loaded.run_id)
+        self._ready = threading.Event()
+        if self._info is not None:
+            self._ready.set()
+
+        def refresh():
+            try:
+                info = read_model_info(loaded.uri, loaded.run_id, loaded.baseline)
+                save_cached(info)
+                self._info = info
+            finally:
+                self._ready.set()
+
+        self._thread = threading.Thread(target=refresh, name="model-info", daemon=True)
+        self._thread.start()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the refresh from MLflow to end."""
+        self._thread.join(timeout)
+
+    def get(self, timeout: float | None = 30.0) -> ModelInfo | None:
+        """The details, waiting up to ``timeout`` s for the first ones; None if not there."""
+        self._ready.wait(timeout)
+        return self._info

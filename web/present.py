@@ -146,6 +146,8 @@ class ServiceView:
     recognised: bool | None
     warnings: list[str]
     denial_reasons: list[DenialReasonView]
+    #: criteria the draft meets (``criteria``), with their evidence
+    met_criteria: list[DenialReasonView]
     reasons: list[ReasonView]
     what_ifs: list[WhatIfView]
 
@@ -175,15 +177,16 @@ def _value_text(value) -> str:
 def _reason_view(reason: dict) -> ReasonView:
     feature = str(reason.get("feature", ""))
     effect = float(reason.get("effect_log_odds") or 0.0)
-    evidence = [str(e) for e in reason.get("evidence") or [] if str(e).strip()]
+    evidence = list(dict.fromkeys(str(e) for e in reason.get("evidence") or [] if str(e).strip()))
     value = reason.get("value")
     if m := _SUMMARY_TERM.match(feature):  # a word: its evidence is its highlight
         label, evidence, documented = f"the words “{m['term']}” in the summary", [], True
     elif m := _SERVICE_TERM.match(feature):
         label, evidence, documented = f"the words “{m['term']}” in the service", [], True
     else:
-        # a fact the draft lacks shows as 0 or nothing, with no evidence
-        label, documented = _label(feature), bool(evidence) or bool(value)
+        label = str(reason.get("reason") or _label(feature))
+        # only a reason that reports its value can say the draft lacks the fact (value 0)
+        documented = bool(evidence) or "value" not in reason or bool(value)
     return ReasonView(
         label=label,
         raises=effect > 0,
@@ -199,11 +202,13 @@ def _denial_reason_view(reason: dict) -> DenialReasonView:
     evidence = []
     for item in reason.get("evidence") or []:
         text = item.get("text") if isinstance(item, dict) else item
-        if text and str(text).strip():
+        if text and str(text).strip() and str(text) not in evidence:
             evidence.append(str(text))
+    label = str(reason.get("label") or _label(reason.get("code") or "reason"))
+    criterion = str(reason.get("criterion") or "")
     return DenialReasonView(
-        label=str(reason.get("label") or _label(reason.get("code") or "reason")),
-        criterion=str(reason.get("criterion") or ""),
+        label=label,
+        criterion="" if criterion == label else criterion,
         status=status,
         status_text=STATUS_TEXT.get(status, _label(status)),
         evidence=evidence,
@@ -262,6 +267,7 @@ def service_view(result: dict, position: int, added: set[str] = frozenset()) -> 
         recognised=result.get("recognised"),
         warnings=[str(w) for w in result.get("warnings") or []],
         denial_reasons=[_denial_reason_view(r) for r in result.get("denial_reasons") or []],
+        met_criteria=[_denial_reason_view(r) for r in result.get("criteria") or []],
         reasons=[_reason_view(r) for r in result.get("reasons") or []],
         what_ifs=[
             _what_if_view(c)
@@ -305,7 +311,7 @@ def evidence_spans(summary: str, results: list[dict]) -> list[tuple[int, int, st
     spans = []
     for result in results:
         service = str(result.get("service", ""))
-        for reason in result.get("denial_reasons") or []:
+        for reason in [*(result.get("denial_reasons") or []), *(result.get("criteria") or [])]:
             view = _denial_reason_view(reason)
             tone = _STATUS_TONE.get(view.status, MIXED)
             note = f"{service}: {view.label} ({view.status_text})"
@@ -363,13 +369,37 @@ def interval(metrics: dict, key: str) -> tuple[float, float] | None:
     return None
 
 
+#: Where a measure of the champion's cross-validation is logged: the repeated CV's mean
+#: (with ``_ci_low``/``_ci_high`` beside it) first, then the single CV's figure.
+_MEASURE_KEYS = {
+    "roc_auc": ("rcv_model_roc_auc_items", "cv_roc_auc"),
+    "brier_skill": ("rcv_model_brier_skill", "cv_brier_skill"),
+    "ece": ("rcv_model_ece", "cv_ece"),
+}
+
+
+def measure(metrics: dict, name: str) -> tuple[float | None, tuple[float, float] | None]:
+    """(value, 95% interval or None) of a cross-validation measure of the run."""
+    for key in _MEASURE_KEYS[name]:
+        for value_key in (f"{key}_mean", key):
+            if value_key in metrics:
+                return float(metrics[value_key]), interval(metrics, key)
+    return None, None
+
+
+def _ci(ci, scale: float = 1.0, digits: int = 2) -> str:
+    if not ci:
+        return ""
+    return f", 95% interval {scale * ci[0]:.{digits}f} to {scale * ci[1]:.{digits}f}"
+
+
 def evaluation_lines(info) -> list[str]:
     """Plain-language lines on how often the model's estimates have been right."""
     if info is None or not info.metrics:
         return []
     m = info.metrics
     lines = []
-    auc, ece = m.get("cv_roc_auc"), m.get("cv_ece")
+    auc, auc_ci = measure(m, "roc_auc")
     where = "in letter-grouped cross-validation"
     if info.items and info.letters:
         where = (
@@ -377,21 +407,30 @@ def evaluation_lines(info) -> list[str]:
             "a model that had not seen its letter"
         )
     if auc is not None:
-        ci = interval(m, "cv_roc_auc")
-        ci_text = f", 95% interval {ci[0]:.2f} to {ci[1]:.2f}" if ci else ""
-        line = (
+        lines.append(
             f"How often such estimates have been right: {where}, the model ranked an "
             f"overturned request above an upheld one {100 * auc:.0f}% of the time "
-            f"(ROC-AUC {auc:.2f}{ci_text}; 50% is a coin toss)"
+            f"(ROC-AUC {auc:.2f}{_ci(auc_ci)}; 50% is a coin toss)."
         )
-        if ece is not None:
-            ci = interval(m, "cv_ece")
-            ci_text = f", 95% interval {100 * ci[0]:.1f} to {100 * ci[1]:.1f}" if ci else ""
-            line += (
-                f", and its probabilities were off by {100 * ece:.1f} percentage points on "
-                f"average (calibration error{ci_text})"
-            )
-        lines.append(line + ".")
+    ece, ece_ci = measure(m, "ece")
+    skill, skill_ci = measure(m, "brier_skill")
+    parts = []
+    if ece is not None:
+        parts.append(
+            f"its probabilities were off by {100 * ece:.1f} percentage points on average "
+            f"(calibration error{_ci(ece_ci, 100, 1)})"
+        )
+    if skill is not None:
+        verdict = ""
+        if skill_ci and skill_ci[0] <= 0 <= skill_ci[1]:
+            verdict = ": no clear gain over that simple rate"
+        parts.append(
+            f"against always giving the overall overturn rate, its Brier skill is "
+            f"{skill:+.3f}{_ci(skill_ci, digits=3)}{verdict}"
+        )
+    if parts:
+        text = "; ".join(parts)
+        lines.append(text[0].upper() + text[1:] + ".")
     temporal = m.get("temporal_roc_auc")
     if temporal is not None:
         ci = interval(m, "temporal_roc_auc")

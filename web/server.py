@@ -25,6 +25,9 @@ WARM_UP_SUMMARY = (
     "Treatment to date has included medications and 6 sessions of physical therapy."
 )
 WARM_UP_SERVICES = ("Physical therapy x 6 visits for the lumbar spine",)
+#: How long start-up waits for the model's details (a slow tracking server) before serving
+#: without them.
+INFO_WAIT_SECONDS = 30.0
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -53,18 +56,18 @@ def warm_up(loaded) -> None:
 
 
 def build(model_uri: str, host: str = DEFAULT_HOST):
-    """The app for ``model_uri``, its model loaded and warmed up; details read in background.
+    """The app for ``model_uri``, its model loaded and warmed up, its details read.
 
     Raises :class:`models.loading.ModelNotFound` when there is no such model.
     """
     from models.loading import load
-    from web.app import LOOPBACK_HOSTS, ModelInfoSlot, create_app
-    from web.model_info import read_model_info
+    from web.app import LOOPBACK_HOSTS, create_app
+    from web.model_info import LiveInfo
 
     loaded = load(model_uri)
-    info = ModelInfoSlot(read_model_info)
-    info.start(loaded)
+    info = LiveInfo(loaded)
     warm_up(loaded)
+    info.get(timeout=INFO_WAIT_SECONDS)  # ready means every answer is complete
     # Host headers are checked only on loopback (against DNS rebinding); an explicit
     # --host is reached by whatever name the network gives it
     trusted = LOOPBACK_HOSTS if is_loopback(host) else None
