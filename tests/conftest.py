@@ -96,8 +96,8 @@ def web_store(tmp_path_factory) -> TrainedStore:
     import mlflow
 
     from data.synthetic import generate_corpus
-    from models import training
     from models.loading import load
+    from models.training import train
     from web.model_info import read_model_info
 
     root = tmp_path_factory.mktemp("web_store")
@@ -106,12 +106,11 @@ def web_store(tmp_path_factory) -> TrainedStore:
         "IMR_MODEL_CACHE": str(root / "cache"),
     }
     cwd = Path.cwd()
-    with environ(env), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(training, "CV_REPEATS", 1)
+    with environ(env):
         os.chdir(root)  # MLflow puts a SQLite store's artifacts under ./mlruns
         try:
             generate_corpus(root / "letters", 400, seed=11)
-            training.train([root / "letters"], dataset_dir=root / "ds", n_splits=3)
+            train([root / "letters"], dataset_dir=root / "ds", n_splits=3, repeats=1)
             loaded = load()
             info = read_model_info(loaded.uri, loaded.run_id, loaded.baseline)
         finally:

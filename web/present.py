@@ -1,16 +1,15 @@
 """Every mapping from a scored item to what the page shows, in one place.
 
-The input is the per-item dicts of :func:`models.scoring.score_rows`. Fields present
-today: ``service``, ``p_overturned``, ``p_low``, ``p_high``, ``category``,
-``baseline_rate``, ``baseline_items``, ``reasons`` (``feature``, ``effect_log_odds``,
-``direction``, ``value``, ``evidence``) and ``what_if`` (``fact``, ``added_text``,
-``p_overturned``, ``change``). Fields the model may add: ``subcategory``, ``recognised``,
-``warnings`` and ``denial_reasons`` (``code``, ``label``, ``criterion``, ``status`` in
-``not_met``/``not_documented``/``met``, ``evidence`` as ``{text, start, end}`` offsets into
-the case summary, ``to_document``). Every field is optional here except the service and
-its probability: an absent one is simply not shown, an unknown value is shown as given.
-The templates only print the views built here.
-"""
+The input is the per-item dicts of :func:`models.scoring.score_rows`: ``service``,
+``p_overturned``, ``p_low``, ``p_high``, ``category``, ``baseline_rate``,
+``baseline_items``, ``subcategory``, ``recognised``, ``warnings``, ``reasons``
+(``feature``, ``reason`` or ``value``, ``effect_log_odds``, ``evidence`` texts),
+``what_if`` (``fact``, ``added_text``, ``p_overturned``, ``change``), ``denial_reasons``
+and ``criteria`` (met ones), each ``{code, label, criterion, status in
+not_met/not_documented/met, evidence: [{text, start, end}] with offsets into the case
+summary, to_document, cited_in_upheld_share}``. Every field is optional here except the
+service and its probability: an absent one is simply not shown, an unknown value is shown
+as given. The templates only print the views built here."""
 
 from __future__ import annotations
 
@@ -81,6 +80,8 @@ class DenialReasonView:
     status_text: str
     evidence: list[str]
     to_document: str
+    #: how often reviewers cited it when upholding this kind of service, when known
+    cited: str = ""
 
 
 @dataclass
@@ -213,6 +214,11 @@ def _denial_reason_view(reason: dict) -> DenialReasonView:
         status_text=STATUS_TEXT.get(status, _label(status)),
         evidence=evidence,
         to_document=str(reason.get("to_document") or ""),
+        cited=(
+            f"{100 * float(share):.0f}% of upheld denials of this kind"
+            if (share := reason.get("cited_in_upheld_share")) is not None
+            else ""
+        ),
     )
 
 
