@@ -89,6 +89,9 @@ def test_scored_draft_gives_the_probabilities_of_score_rows(client, web_store):
     assert "not legal or medical advice" in text
     for item in expected:
         assert f"range {100 * item['p_low']:.1f}% to {100 * item['p_high']:.1f}%" in text
+        if item.get("baseline_shrunk_rate") is not None:
+            toward = f"{100 * item['baseline_shrunk_rate']:.1f}% pulled toward published rates"
+            assert toward in text
     # the model's likely denial reasons and the criteria met are on the page, with evidence
     shown = html.unescape(text)
     assert any(item["denial_reasons"] for item in expected)

@@ -77,12 +77,21 @@ class ModelInfo:
     def synthetic(self) -> bool:
         return bool(self.data_source) and self.data_source != "real"
 
-    def category_rates(self) -> list[tuple[str, str, int]]:
-        """(category, overturn rate, items) from the run's ``baseline_rates.json``."""
+    def category_rates(self) -> list[tuple[str, str, int, str]]:
+        """(category, overturn rate, items, rate pulled toward the published rates or "")
+        from the run's ``baseline_rates.json``."""
         from web.present import pct
 
         rates = self.baseline.get("categories", {})
-        rows = [(c.replace("_", " "), pct(r["rate"]), int(r["n"])) for c, r in rates.items()]
+        rows = [
+            (
+                c.replace("_", " "),
+                pct(r["rate"]),
+                int(r["n"]),
+                pct(r["shrunk_rate"]) if r.get("shrunk_rate") is not None else "",
+            )
+            for c, r in rates.items()
+        ]
         return sorted(rows, key=lambda r: -r[2])
 
 

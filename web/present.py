@@ -1,15 +1,20 @@
 """Every mapping from a scored item to what the page shows, in one place.
 
-The input is the per-item dicts of :func:`models.scoring.score_rows`: ``service``,
-``p_overturned``, ``p_low``, ``p_high``, ``category``, ``baseline_rate``,
-``baseline_items``, ``subcategory``, ``recognised``, ``warnings``, ``reasons``
-(``feature``, ``reason`` or ``value``, ``effect_log_odds``, ``evidence`` texts),
-``what_if`` (``fact``, ``added_text``, ``p_overturned``, ``change``), ``denial_reasons``
-and ``criteria`` (met ones), each ``{code, label, criterion, status in
-not_met/not_documented/met, evidence: [{text, start, end}] with offsets into the case
-summary, to_document, cited_in_upheld_share}``. Every field is optional here except the
-service and its probability: an absent one is simply not shown, an unknown value is shown
-as given. The templates only print the views built here."""
+The input is the per-item dicts of :func:`models.scoring.score_rows`:
+
+- ``service``, ``p_overturned``, ``p_low``, ``p_high``;
+- ``category``, ``baseline_rate``, ``baseline_items``, ``baseline_shrunk_rate``,
+  ``subcategory``, ``recognised``, ``warnings``;
+- ``reasons``: ``feature``, ``reason`` (or ``value``), ``effect_log_odds``, ``evidence``
+  texts;
+- ``what_if``: ``fact``, ``added_text``, ``p_overturned``, ``change``;
+- ``denial_reasons`` and ``criteria`` (the met ones): ``code``, ``label``, ``criterion``,
+  ``status`` (``not_met``/``not_documented``/``met``), ``evidence`` as ``{text, start,
+  end}`` with offsets into the case summary, ``to_document``, ``cited_in_upheld_share``.
+
+Every field is optional here except the service and its probability: an absent one is
+simply not shown, an unknown value is shown as given. The templates only print the views
+built here."""
 
 from __future__ import annotations
 
@@ -245,8 +250,10 @@ def _baseline_text(result: dict) -> str | None:
     rate, n = result.get("baseline_rate"), result.get("baseline_items") or 0
     if rate is None:
         return None
+    shrunk = result.get("baseline_shrunk_rate")
+    toward = f" ({pct(shrunk)} pulled toward published rates)" if shrunk is not None else ""
     if n:
-        return f"{pct(rate)} of {n} training items of this kind were overturned"
+        return f"{pct(rate)} of {n} training items of this kind were overturned{toward}"
     return f"{pct(rate)} overall (no training item of this kind; the overall rate applies)"
 
 
