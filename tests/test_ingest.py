@@ -43,6 +43,8 @@ def test_items_and_report_have_the_documented_shape(tmp_path):
     assert list(items["decision"]) == ["Overturned", "Upheld"]
     row = items.iloc[0]
     assert row["source_file"] == "a.txt"
+    assert bytes.fromhex(row["source_path_hex"]) == bytes(tmp_path / "in" / "a.txt")
+    assert row["case_group"] == "CM16-0000001"
     assert (row["case_number"], row["injury_date"], row["decision_date"]) == (
         "CM16-0000001",
         "2015-03-04",
@@ -52,9 +54,11 @@ def test_items_and_report_have_the_documented_shape(tmp_path):
     assert list(row["claims_admin_families"]) == ["MTUS"]
     report = json.loads((tmp_path / "out" / "ingest_report.json").read_text())
     assert report == result.report
+    path = tmp_path / "in" / "a.txt"
     assert report["files"] == [
         {
-            "path": str(tmp_path / "in" / "a.txt"),
+            "path": str(path),
+            "path_hex": bytes(path).hex(),
             "status": "parsed",
             "items": 2,
             "sha256": items.iloc[0]["letter_sha256"],
