@@ -13,17 +13,28 @@ from __future__ import annotations
 
 import os
 
-_SHORT_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_SHORT_ESCAPES = {"\\": "\\\\", **_CONTROL_ESCAPES}
 
 
 def display_name(name: str | os.PathLike) -> str:
-    """``name`` with every non-printable character escaped: safe to store and to print."""
-    text = os.fsdecode(name)
+    """``name`` with every non-printable character and backslash escaped: safe to store
+    and to print, and unambiguous."""
+    return _escaped(os.fsdecode(name), _SHORT_ESCAPES)
+
+
+def printable(text: str) -> str:
+    """``text`` with every non-printable character escaped, backslashes left alone: for
+    printing text that is already in display form (escaping it again leaves it as it is)."""
+    return _escaped(text, _CONTROL_ESCAPES)
+
+
+def _escaped(text: str, short: dict[str, str]) -> str:
     out = []
     for char in text:
         code = ord(char)
-        if char in _SHORT_ESCAPES:
-            out.append(_SHORT_ESCAPES[char])
+        if char in short:
+            out.append(short[char])
         elif 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
             out.append(f"\\x{code - 0xDC00:02x}")
         elif char.isprintable():

@@ -5,7 +5,7 @@
 Kept apart from :mod:`data.ingest` so that the pure ingestion functions carry no terminal
 dependencies. Exit status: 0 all files ingested, duplicates or conflicts, 1 some files
 failed, 3 the dataset is locked by another run. File names and reasons are printed in
-their escaped form (:func:`data.file_names.display_name`) and never as rich markup, so a
+their escaped form (:mod:`data.file_names`) and never as rich markup, so a
 name cannot move the cursor, colour the terminal or forge a line of the report.
 """
 
@@ -24,7 +24,7 @@ from rich.text import Text
 
 from data.config import DEFAULT_DATASET_DIR
 from data.dataset import DatasetBusy
-from data.file_names import display_name
+from data.file_names import printable
 from data.ingest import ingest
 
 app = typer.Typer(add_completion=False, help=__doc__)
@@ -63,17 +63,17 @@ def progress_bar(disable: bool = False) -> Iterator:
 
 
 def report_line(entry: dict) -> Text | None:
-    """The line printed for a failed or conflicting file (None for others): plain text,
-    every part escaped again, whatever the report holds."""
+    """The line printed for a failed or conflicting file (None for others): plain text
+    (never rich markup), non-printable characters escaped whatever the report holds."""
     styles = {"failed": "red", "conflict": "yellow"}
     if entry["status"] not in styles:
         return None
     return Text.assemble(
         (entry["status"], styles[entry["status"]]),
         " ",
-        display_name(entry["path"]),
+        printable(entry["path"]),
         ": ",
-        display_name(entry.get("reason") or ""),
+        printable(entry.get("reason") or ""),
     )
 
 
@@ -82,7 +82,7 @@ def print_summary(report: dict, *, quiet: bool = False, out: Console | None = No
     out = out or Console()
     summary = report["summary"]
     if not quiet:
-        table = Table(title=Text(f"Ingestion into {display_name(report['out_dir'])}"))
+        table = Table(title=Text(f"Ingestion into {printable(report['out_dir'])}"))
         for title, _ in _COUNTS:
             table.add_column(title, justify="right")
         table.add_row(*(str(summary.get(key, 0)) for _, key in _COUNTS))
@@ -104,7 +104,7 @@ def run(
         with progress_bar(disable=quiet) as make_progress:
             result = ingest(paths, out, workers=workers or None, progress=make_progress)
     except DatasetBusy as exc:
-        console.print(Text(f"error: {display_name(str(exc))}"))
+        console.print(Text(f"error: {printable(str(exc))}"))
         raise typer.Exit(3) from exc
     print_summary(result.report, quiet=quiet)
     raise typer.Exit(1 if result.failed else 0)
