@@ -85,10 +85,7 @@ def _died(returncode: int, limits: ParseLimits) -> dict:
                 f"({limits.memory_mib} MiB per letter)"
             )
     else:
-        why = (
-            f"the parser exited with status {returncode}, most likely at the memory limit "
-            f"({limits.memory_mib} MiB per letter)"
-        )
+        why = f"the parser stopped with exit status {returncode} (a crash; please report it)"
     return failure("resource_limit", f"{why}; the file is set aside")
 
 

@@ -69,7 +69,20 @@ def parse_request(header: dict, data: bytes) -> dict:
             "kind": "unparseable",
             "reason": "letter too deeply nested to parse",
         }
+    except MemoryError:
+        raise
+    except Exception as exc:  # a parser bug: report it for this file, keep serving the others
+        return {"status": "failed", "kind": "internal_error", "reason": _bug(exc)}
     return {"status": "parsed", "records": records}
+
+
+def _bug(exc: Exception) -> str:
+    """The reason for a file that hit a parser bug: the error and where it was raised."""
+    import traceback
+
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
+    return f"internal parser error ({type(exc).__name__} at {where}: {exc}); please report it"
 
 
 def _read_exactly(stream, size: int) -> bytes | None:

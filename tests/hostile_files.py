@@ -1,8 +1,12 @@
 """Hostile letter files, made by the tests themselves (small on disk, cheap to build).
 
-Each maker returns bytes or creates the file, and :data:`EXPECTED` says what ingestion must
-make of it. They are only ever ingested in a subprocess under ``resource`` limits
-(:func:`run_limited`), so a regression cannot hurt the machine that runs the tests.
+Each maker returns bytes or creates the file. They are only ever ingested in a subprocess
+under ``resource`` limits (:func:`run_limited`), so a regression cannot hurt the machine
+that runs the tests. The acceptance check of the README's Safety section:
+
+    .venv/bin/python -m tests.hostile_files /tmp/hostile --twins-of ../shared/letters/dwc
+    (ulimit -v 4000000; timeout 180 .venv/bin/python -m data.ingest ../shared/letters \
+        /tmp/hostile --out /tmp/hostile_out); echo "exit $?"
 """
 
 from __future__ import annotations
@@ -160,3 +164,58 @@ def run_limited(args: list[str], cwd: Path, timeout: float = 180) -> subprocess.
         timeout=timeout,
         preexec_fn=limit_address_space,
     )
+
+
+def write_hostile_folder(folder: Path, *, bomb_gib: int = 4, twins_of: Path | None = None) -> dict:
+    """Every hostile file of issue 10 in ``folder``; returns {name: expected status or kind}.
+
+    With ``twins_of`` (a folder of real PDF letters), the first of them is added again three
+    ways: re-extracted to text, with a trailing PDF comment, and under names that are not
+    UTF-8 or hold a newline: all ``duplicate``.
+    """
+    from data.letter_text import letter_text
+
+    folder.mkdir(parents=True, exist_ok=True)
+    expected = {
+        "bomb.pdf": "resource_limit",
+        "z.txt": "not_a_file",
+        "p.txt": "not_a_file",
+        "s.txt": "not_a_file",
+        "locked.pdf": "encrypted_pdf",
+        "pages.pdf": "too_many_pages",
+        "long_summary.txt": "summary_too_long",
+        "\\x1b[2J\\x1b[31mred.txt": "unsupported_layout",
+    }
+    (folder / "bomb.pdf").write_bytes(flate_bomb_pdf(gib=bomb_gib))
+    os.symlink("/dev/zero", folder / "z.txt")
+    make_fifo(folder / "p.txt")
+    make_socket(folder / "s.txt")
+    (folder / "locked.pdf").write_bytes(password_pdf(letter(case_number="CM16-0002200")))
+    (folder / "pages.pdf").write_bytes(many_pages_pdf())
+    (folder / "long_summary.txt").write_text(long_summary_letter(1.0))
+    (folder / "\x1b[2J\x1b[31mred.txt").write_text("not a letter")
+    if twins_of is not None:
+        original = sorted(Path(twins_of).glob("*.pdf"))[0]
+        data = original.read_bytes()
+        (folder / "twin_extracted.txt").write_text(letter_text(original))
+        (folder / "twin_appended.pdf").write_bytes(data + b"\n% a trailing comment\n")
+        make_bytes_name(folder, b"twin_\xff.pdf", data)
+        (folder / "twin\nfailed forged.pdf").write_bytes(data)
+        for name in ("twin_extracted.txt", "twin_appended.pdf", "twin_\\xff.pdf"):
+            expected[name] = "duplicate"
+        expected["twin\\nfailed forged.pdf"] = "duplicate"
+    return expected
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Write the hostile files of issue 10.")
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--twins-of", type=Path, help="a folder of real PDF letters")
+    parser.add_argument("--bomb-gib", type=int, default=4)
+    args = parser.parse_args()
+    for name, outcome in write_hostile_folder(
+        args.folder, bomb_gib=args.bomb_gib, twins_of=args.twins_of
+    ).items():
+        print(f"{name}: expect {outcome}")

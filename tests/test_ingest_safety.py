@@ -277,3 +277,47 @@ def test_any_folder_of_good_and_hostile_files_yields_every_good_letter(tmp_path)
     output = (run.stdout + run.stderr).decode(errors="replace")
     assert run.returncode == 0, output
     assert "12 folders ingested as expected" in output and "Traceback" not in output
+
+
+def _real_twins(dwc_dir: Path, folder: Path, extract) -> dict[str, str]:
+    """For every real PDF letter, its text by ``extract`` and the PDF with bytes appended;
+    returns {twin name: original name}."""
+    folder.mkdir()
+    twins = {}
+    for pdf in sorted(dwc_dir.glob("*.pdf")):
+        text = extract(pdf)
+        # as the seeds were extracted: a blank line after each line, trailing spaces kept
+        (folder / f"{pdf.stem}.txt").write_text(
+            "".join(f"{line} \n\n" for line in text.split("\n"))
+        )
+        (folder / f"{pdf.stem}_appended.pdf").write_bytes(pdf.read_bytes() + b"\n% comment\n")
+        twins |= {f"{pdf.stem}.txt": pdf.name, f"{pdf.stem}_appended.pdf": pdf.name}
+    return twins
+
+
+def _assert_twins_are_duplicates(dwc_dir: Path, tmp_path: Path, extract) -> None:
+    from data.ingest import ingest
+
+    twins = _real_twins(dwc_dir, tmp_path / "twins", extract)
+    report = ingest([dwc_dir, tmp_path / "twins"], tmp_path / "out").report
+    by_name = {Path(e["path"]).name: e for e in report["files"]}
+    outcome = {name: (by_name[name]["status"], by_name[name].get("duplicate_of")) for name in twins}
+    assert outcome == {name: ("duplicate", original) for name, original in twins.items()}
+    assert report["summary"]["parsed"] == len(list(dwc_dir.glob("*.pdf")))
+
+
+def test_every_real_letter_is_one_letter_as_pdf_as_text_and_with_bytes_appended(dwc_dir, tmp_path):
+    from data.letter_text import letter_text
+
+    _assert_twins_are_duplicates(dwc_dir, tmp_path, letter_text)
+
+
+@pytest.mark.slow
+def test_every_real_letter_extracted_by_another_library_is_the_same_letter(dwc_dir, tmp_path):
+    """pypdf breaks lines and spaces words its own way: still the same letters."""
+    import pypdf
+
+    def extract(pdf: Path) -> str:
+        return "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+
+    _assert_twins_are_duplicates(dwc_dir, tmp_path, extract)
