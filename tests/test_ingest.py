@@ -232,3 +232,44 @@ def test_module_keeps_post_decision_columns_documented():
     assert {"decision", "decision_rationale", "imr_guideline", "reviewer_specialty"} <= set(
         dataset_module.ITEM_COLUMNS
     )
+
+
+def _data_imports() -> dict[str, set[str]]:
+    """{module: data modules it imports, at the top or inside functions} for data/."""
+    import ast
+
+    modules = {}
+    for path in sorted((REPO / "data").rglob("*.py")):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        modules[name] = ast.parse(path.read_text(encoding="utf-8"))
+    graph = {}
+    for name, tree in modules.items():
+        targets = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                found = [a.name for a in node.names]
+            else:
+                continue
+            targets.update(m for m in found if m in modules and m != name)
+        graph[name] = targets
+    return graph
+
+
+def test_data_modules_import_each_other_without_cycles():
+    graph = _data_imports()
+    assert "data.ingest" in graph and "data.ingest.__main__" in graph
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, " -> ".join((*path, module))
+        if module in done:
+            return
+        for target in graph[module]:
+            visit(target, (*path, module))
+        done.add(module)
+
+    for module in graph:
+        visit(module, ())
