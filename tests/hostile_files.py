@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import os
-import resource
 import socket
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from tests.pdf_maker import text_pdf
 
 REPO = Path(__file__).resolve().parent.parent
 #: The acceptance check's ``ulimit -v 4000000`` (KiB), for every hostile run.
-ADDRESS_SPACE_BYTES = 4_000_000 * 1024
+ADDRESS_SPACE_KIB = 4_000_000
 
 
 def _pdf(objects: list[bytes]) -> bytes:
@@ -147,22 +146,18 @@ def make_bytes_name(folder: Path, name: bytes, content: str | bytes) -> Path:
     return Path(os.fsdecode(raw))
 
 
-def limit_address_space() -> None:
-    """``preexec_fn``: the acceptance check's ``ulimit -v 4000000``, and no core files."""
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_BYTES, ADDRESS_SPACE_BYTES))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
 def run_limited(args: list[str], cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
-    """``python ARGS`` in a subprocess under :func:`limit_address_space` and a time limit."""
+    """``python ARGS`` in a subprocess under the acceptance check's ``ulimit -v 4000000``
+    (and no core files), killed after ``timeout`` seconds. The limits are set by a shell
+    rather than a ``preexec_fn``, which is unsafe in a test runner that may hold threads."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
+    limited = f'ulimit -v {ADDRESS_SPACE_KIB} && ulimit -c 0 && exec "$0" "$@"'
     return subprocess.run(
-        [sys.executable, *args],
+        ["bash", "-c", limited, sys.executable, *args],
         capture_output=True,
         cwd=cwd,
         env=env,
         timeout=timeout,
-        preexec_fn=limit_address_space,
     )
 
 

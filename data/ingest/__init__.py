@@ -161,7 +161,7 @@ class _Identities:
 
     def add(self, key: str, case: str | None, name: str, decided: str | None) -> None:
         self.by_content.setdefault(key, name)
-        if case:
+        if isinstance(case, str) and case:
             self.by_case.setdefault(case, (key, name, decided))
 
     def outcome(self, path: Path, sha256: str, records: list[dict]) -> FileOutcome:
@@ -178,7 +178,7 @@ class _Identities:
         if case and case in self.by_case:
             _, other, other_decided = self.by_case[case]
             differs = (
-                f"decision date {decided} there {other_decided}"
+                f"decision date {decided} here, {other_decided} there"
                 if decided != other_decided
                 else "the text differs"
             )
