@@ -3,7 +3,7 @@
 Letter files are untrusted, and PDF parsing is native code: a 4 MB PDF can inflate to
 4 GiB, and when PDFium runs out of memory it aborts the whole process. So no letter is
 parsed in the process that holds the run. :func:`parse_all` hands each file's bytes to one
-of ``workers`` processes (:mod:`data.parse_worker`), one file at a time per worker, and:
+of ``workers`` processes (:mod:`data.parse_worker`), which parse them one at a time, and:
 
 - each worker limits its own address space to :attr:`ParseLimits.memory_bytes`
   (``RLIMIT_AS``) and its CPU time per letter; it writes no file and dumps no core;
@@ -13,14 +13,17 @@ of ``workers`` processes (:mod:`data.parse_worker`), one file at a time per work
   with kind ``resource_limit`` and a reason naming the limit; a fresh worker takes over;
 - replies are JSON of a bounded size, validated before use.
 
-Because each worker holds one file at a time, a failure is always attributed to the right
-file (unlike a ``ProcessPoolExecutor``, whose ``BrokenProcessPool`` fails every pending file).
+Each worker parses the files sent to it in order, so a death or timeout is always
+attributed to the right file, and the files queued behind it go to another worker (unlike
+a ``ProcessPoolExecutor``, whose ``BrokenProcessPool`` fails every pending file).
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
+import math
 import os
 import selectors
 import signal
@@ -110,8 +113,23 @@ class _Died(Exception):
     """The worker's output ended: it died."""
 
 
+#: Files queued ahead in each worker's pipe, so that it never waits for the parent between
+#: files (one round trip per file costs more than parsing a text letter on a busy machine).
+QUEUE_DEPTH = 8
+#: ... as long as their bytes stay below this (a single larger file is still sent alone).
+QUEUE_BYTES = 32 * 1024 * 1024
+_READY = "ready"
+#: Seconds a new worker may take to start (import, limit itself) before it counts as failed.
+STARTUP_SECONDS = 30.0
+
+
 class _Worker:
-    """One parsing process and what it is doing."""
+    """One parsing process, the files sent to it in order, and the bytes not yet sent.
+
+    The worker parses its files one by one in the order sent, so the first file without a
+    reply is the one it is parsing: a death or a timeout is always that file's doing, and
+    the files queued behind it go to another worker.
+    """
 
     def __init__(self, limits: ParseLimits) -> None:
         env = dict(os.environ)
@@ -124,49 +142,72 @@ class _Worker:
             env=env,
             close_fds=True,
         )
-        self.fd = self.proc.stdout.fileno()
-        self.buffer = bytearray()
-        self.job: ParseJob | None = None
-        self.deadline = 0.0
+        self.rfd = self.proc.stdout.fileno()
+        self.wfd = self.proc.stdin.fileno()
+        os.set_blocking(self.wfd, False)
+        self.seconds = limits.seconds
+        self.ready = False  # the worker has limited itself and is listening
+        self.jobs: collections.deque[ParseJob] = collections.deque()
+        self.outbox = bytearray()
+        self.inbox = bytearray()
+        # until ready: the start-up deadline; then the deadline of the first job in ``jobs``
+        self.deadline = time.monotonic() + STARTUP_SECONDS
 
-    def send(self, job: ParseJob, seconds: float) -> None:
+    def has_room(self) -> bool:
+        queued = sum(len(job.data) for job in self.jobs)
+        return not self.jobs or (len(self.jobs) < QUEUE_DEPTH and queued < QUEUE_BYTES)
+
+    def queue(self, job: ParseJob) -> None:
         header = json.dumps({"suffix": job.suffix, "allow_draft": job.allow_draft}).encode()
-        self.proc.stdin.write(REQUEST.pack(len(header), len(job.data)))
-        self.proc.stdin.write(header)
-        self.proc.stdin.write(job.data)
-        self.proc.stdin.flush()
-        self.job = job
-        self.deadline = time.monotonic() + seconds
+        self.outbox += REQUEST.pack(len(header), len(job.data)) + header + job.data
+        if self.ready and not self.jobs:
+            self.deadline = time.monotonic() + self.seconds
+        self.jobs.append(job)
 
-    def receive(self) -> dict | None:
-        """The reply once complete (None until then); raises :class:`_Died` at end of output."""
-        chunk = os.read(self.fd, 1 << 20)
+    def flush(self) -> None:
+        """Send what the pipe takes now."""
+        try:
+            sent = os.write(self.wfd, self.outbox[: 1 << 20])
+        except BlockingIOError:
+            return
+        except OSError:  # broken pipe: it died; its last replies and end come on its output
+            self.outbox.clear()
+            return
+        del self.outbox[:sent]
+
+    def replies(self) -> list[dict]:
+        """The replies complete so far; raises :class:`_Died` at the end of its output."""
+        chunk = os.read(self.rfd, 1 << 20)
         if not chunk:
             raise _Died
-        self.buffer += chunk
-        if len(self.buffer) < REPLY.size:
-            return None
-        (size,) = REPLY.unpack_from(self.buffer)
-        if size > MAX_REPLY_BYTES:
-            return failure("internal_error", "the parser's reply was too large; please report it")
-        if len(self.buffer) < REPLY.size + size:
-            return None
-        body = bytes(self.buffer[REPLY.size : REPLY.size + size])
-        del self.buffer[: REPLY.size + size]
-        try:
-            reply = _valid(json.loads(body))
-        except (ValueError, RecursionError):
-            reply = None
-        return reply or failure("internal_error", "the parser's reply was malformed")
+        self.inbox += chunk
+        out = []
+        while len(self.inbox) >= REPLY.size:
+            (size,) = REPLY.unpack_from(self.inbox)
+            if size > MAX_REPLY_BYTES:
+                out.append(failure("internal_error", "the parser's reply was too large"))
+                self.inbox.clear()
+                break
+            if len(self.inbox) < REPLY.size + size:
+                break
+            body = bytes(self.inbox[REPLY.size : REPLY.size + size])
+            del self.inbox[: REPLY.size + size]
+            try:
+                reply = json.loads(body)
+            except (ValueError, RecursionError):
+                reply = None
+            if not self.ready and reply == {"status": _READY}:
+                self.ready = True
+                self.deadline = time.monotonic() + self.seconds if self.jobs else math.inf
+                continue
+            malformed = failure("internal_error", "the parser's reply was malformed")
+            out.append(_valid(reply) or malformed)
+        return out
 
-    def kill(self) -> int:
-        """Stop the process now; its exit status."""
-        self.proc.kill()
-        self.close()
-        return self.proc.returncode
-
-    def close(self) -> None:
-        """Let the process finish (end of input), killing it if it does not."""
+    def stop(self, *, kill: bool) -> None:
+        """End the process: kill it, or close its input and let it finish."""
+        if kill:
+            self.proc.kill()
         for stream in (self.proc.stdin, self.proc.stdout):
             with contextlib.suppress(OSError):  # a dead worker's pipe: nothing left to flush
                 stream.close()
@@ -177,108 +218,151 @@ class _Worker:
             self.proc.wait()
 
 
-def _start(job: ParseJob, idle: list[_Worker], limits: ParseLimits) -> _Worker | dict:
-    """A worker now parsing ``job``, or a failure reply if no worker can be started."""
-    for _ in range(2):  # an idle worker may have died since its last reply: one retry
-        worker = idle.pop() if idle else None
-        if worker is not None and worker.proc.poll() is not None:
-            worker.close()
-            worker = None
-        try:
-            worker = worker or _Worker(limits)
-            worker.send(job, limits.seconds)
-            return worker
-        except OSError:
-            if worker is not None:
-                worker.close()
-    return failure(
-        "resource_limit",
-        "no parsing process could be started (is the memory limit too low for Python?)",
-    )
+class _Pool:
+    """The workers of one :func:`parse_all` call and the jobs waiting for them."""
 
+    def __init__(self, jobs: Iterable[ParseJob], workers: int, limits: ParseLimits) -> None:
+        self.source = iter(jobs)
+        self.exhausted = False
+        self.retry: collections.deque[ParseJob] = collections.deque()
+        self.size = max(1, workers)
+        self.limits = limits
+        self.workers: list[_Worker] = []
+        self.selector = selectors.DefaultSelector()
+        self.failed_starts = 0
 
-def _retire(
-    worker: _Worker, selector: selectors.BaseSelector, busy: dict, *, kill: bool = False
-) -> None:
-    """Take a worker out of service (after its file, or killing it)."""
-    selector.unregister(worker.fd)
-    del busy[worker.fd]
-    if kill:
-        worker.kill()
-    else:
-        worker.close()
+    def take(self) -> ParseJob | None:
+        if self.retry:
+            return self.retry.popleft()
+        if not self.exhausted:
+            job = next(self.source, None)
+            if job is not None:
+                return job
+            self.exhausted = True
+        return None
+
+    def fill(self) -> None:
+        """Start workers while there is work for them, then queue jobs to them in turn."""
+        while len(self.workers) < self.size and (job := self.take()) is not None:
+            worker = _Worker(self.limits)
+            self.workers.append(worker)
+            self.selector.register(worker.rfd, selectors.EVENT_READ, worker)
+            worker.queue(job)
+        queued = True
+        while queued:
+            queued = False
+            for worker in self.workers:
+                if worker.has_room() and (job := self.take()) is not None:
+                    worker.queue(job)
+                    queued = True
+
+    def watch_writes(self) -> None:
+        for worker in self.workers:
+            registered = worker.wfd in self.selector.get_map()
+            if worker.outbox and not registered:
+                self.selector.register(worker.wfd, selectors.EVENT_WRITE, worker)
+            elif registered and not worker.outbox:
+                self.selector.unregister(worker.wfd)
+
+    def retire(self, worker: _Worker, *, kill: bool) -> None:
+        """Stop ``worker``; the files queued behind its first go back to the queue."""
+        for fd in (worker.rfd, worker.wfd):
+            if fd in self.selector.get_map():
+                self.selector.unregister(fd)
+        self.workers.remove(worker)
+        worker.stop(kill=kill)
+        self.retry.extendleft(reversed(worker.jobs))
+        worker.jobs.clear()
+
+    def died(self, worker: _Worker) -> list[tuple[ParseJob, dict]]:
+        """The outcome of a worker's death: its first file fails, unless it never started."""
+        started = worker.ready
+        head = worker.jobs.popleft() if started and worker.jobs else None
+        self.retire(worker, kill=True)
+        if head is not None:
+            self.failed_starts = 0
+            return [(head, _died(worker.proc.returncode, self.limits))]
+        self.failed_starts += 1
+        if self.failed_starts < 3:
+            return []
+        reason = (
+            "no parsing process could be started; check that this Python can run "
+            "`python -m data.parse_worker`"
+        )
+        out = []
+        while (job := self.take()) is not None:
+            out.append((job, failure("resource_limit", reason)))
+        return out
+
+    def answered(self, worker: _Worker, reply: dict) -> tuple[ParseJob, dict]:
+        job = worker.jobs.popleft()
+        worker.deadline = time.monotonic() + self.limits.seconds if worker.jobs else math.inf
+        if reply.get("kind") == "resource_limit":  # the worker's own MemoryError
+            reply = failure(
+                "resource_limit",
+                f"memory limit ({self.limits.memory_mib} MiB per letter) reached; "
+                "the file is set aside",
+            )
+        if reply.get("kind") in ("resource_limit", "internal_error"):
+            self.retire(worker, kill=True)  # not worth keeping; its queue goes elsewhere
+        return job, reply
+
+    def step(self) -> list[tuple[ParseJob, dict]]:
+        """Wait for the next replies (or a time limit); what finished."""
+        self.watch_writes()
+        deadlines = [w.deadline for w in self.workers if w.deadline < math.inf]
+        wait = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+        done: list[tuple[ParseJob, dict]] = []
+        for key, events in self.selector.select(wait):
+            worker = key.data
+            if worker not in self.workers:  # retired earlier in this round
+                continue
+            try:
+                if events & selectors.EVENT_WRITE:
+                    worker.flush()
+                if events & selectors.EVENT_READ:
+                    for reply in worker.replies():
+                        done.append(self.answered(worker, reply))
+                        if worker not in self.workers:
+                            break
+            except _Died:
+                done.extend(self.died(worker))
+        now = time.monotonic()
+        for worker in [w for w in self.workers if w.deadline <= now]:
+            if not worker.ready:  # never started: not its first file's doing
+                done.extend(self.died(worker))
+                continue
+            head = worker.jobs.popleft()
+            self.retire(worker, kill=True)
+            reason = (
+                f"time limit ({self.limits.seconds:g} s per letter) reached; the parser was "
+                "stopped and the file set aside"
+            )
+            done.append((head, failure("resource_limit", reason)))
+        return done
+
+    def close(self) -> None:
+        for worker in list(self.workers):
+            self.retire(worker, kill=bool(worker.jobs))
+        self.selector.close()
 
 
 def parse_all(
     jobs: Iterable[ParseJob], *, workers: int = 1, limits: ParseLimits | None = None
 ) -> Iterator[tuple[ParseJob, dict]]:
-    """``(job, reply)`` for every job, in completion order; jobs are drawn lazily, so at
-    most ``workers`` files' bytes are held at a time. A reply is ``{"status": "parsed",
-    "records": [...]}`` or ``{"status": "failed", "kind": ..., "reason": ...}``."""
-    limits = limits or ParseLimits()
-    workers = max(1, workers)
-    pending = iter(jobs)
-    idle: list[_Worker] = []
-    busy: dict[int, _Worker] = {}
-    selector = selectors.DefaultSelector()
-    more = True
+    """``(job, reply)`` for every job, in completion order. Jobs are drawn lazily: at most
+    :data:`QUEUE_DEPTH` files (and about :data:`QUEUE_BYTES`) per worker are held at a time.
+    A reply is ``{"status": "parsed", "records": [...]}`` or ``{"status": "failed", "kind":
+    ..., "reason": ...}``."""
+    pool = _Pool(jobs, workers, limits or ParseLimits())
     try:
         while True:
-            while more and len(busy) < workers:
-                job = next(pending, None)
-                if job is None:
-                    more = False
-                    break
-                started = _start(job, idle, limits)
-                if isinstance(started, dict):
-                    yield job, started
-                    continue
-                busy[started.fd] = started
-                selector.register(started.fd, selectors.EVENT_READ)
-            if not busy:
+            pool.fill()
+            if not any(worker.jobs for worker in pool.workers):
                 return
-            wait = min(w.deadline for w in busy.values()) - time.monotonic()
-            done: list[tuple[_Worker, dict]] = []  # workers kept for more files go to idle
-            for key, _ in selector.select(max(0.0, wait)):
-                worker = busy[key.fd]
-                try:
-                    reply = worker.receive()
-                except _Died:
-                    _retire(worker, selector, busy)
-                    done.append((worker, _died(worker.proc.returncode, limits)))
-                    continue
-                if reply is None:
-                    continue
-                if reply.get("kind") == "resource_limit":  # the worker's own MemoryError
-                    reply = failure(
-                        "resource_limit",
-                        f"memory limit ({limits.memory_mib} MiB per letter) reached; "
-                        "the file is set aside",
-                    )
-                if reply.get("kind") in ("resource_limit", "internal_error"):
-                    _retire(worker, selector, busy)
-                else:
-                    selector.unregister(worker.fd)
-                    del busy[worker.fd]
-                    idle.append(worker)
-                done.append((worker, reply))
-            now = time.monotonic()
-            for worker in [w for w in busy.values() if w.deadline <= now]:
-                _retire(worker, selector, busy, kill=True)
-                reason = (
-                    f"time limit ({limits.seconds:g} s per letter) reached; the parser was "
-                    "stopped and the file set aside"
-                )
-                done.append((worker, failure("resource_limit", reason)))
-            for worker, reply in done:
-                job, worker.job = worker.job, None
-                yield job, reply
+            yield from pool.step()
     finally:
-        for worker in list(busy.values()):
-            worker.kill()
-        for worker in idle:
-            worker.close()
-        selector.close()
+        pool.close()
 
 
 def parse_files(

@@ -120,6 +120,9 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the replies
+    ready = json.dumps({"status": "ready"}).encode()  # limited, listening: files may come
+    stdout.write(REPLY.pack(len(ready)) + ready)
+    stdout.flush()
     serve(stdin, stdout, float(limits["seconds"]))
 
 

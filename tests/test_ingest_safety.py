@@ -174,26 +174,39 @@ def _ingest_with_limits(tmp: Path, memory_mib: int, seconds: float) -> dict:
 def test_a_flate_bomb_costs_only_its_own_file(tmp_path):
     """A 1 GiB bomb against a 256 MiB worker: the cheap twin of the 4 GiB one below."""
     (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "bomb.pdf").write_bytes(hostile.flate_bomb_pdf(gib=1))
+    (tmp_path / "in" / "a_bomb.pdf").write_bytes(hostile.flate_bomb_pdf(gib=1))
     for i in range(6):
         (tmp_path / "in" / f"good_{i}.txt").write_text(letter(case_number=f"CM16-00030{i:02d}"))
     report = _ingest_with_limits(tmp_path, memory_mib=256, seconds=60)
     by_name = {Path(e["path"]).name: e for e in report["files"]}
-    assert (by_name["bomb.pdf"]["status"], by_name["bomb.pdf"]["kind"]) == (
+    assert (by_name["a_bomb.pdf"]["status"], by_name["a_bomb.pdf"]["kind"]) == (
         "failed",
         "resource_limit",
     )
-    assert "memory limit (256 MiB" in by_name["bomb.pdf"]["reason"]
+    assert "memory limit (256 MiB" in by_name["a_bomb.pdf"]["reason"]
     assert report["summary"]["parsed"] == 6
 
 
 def test_a_letter_over_the_time_limit_costs_only_its_own_file(tmp_path):
     (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "slow.pdf").write_bytes(hostile.slow_pdf())
+    (tmp_path / "in" / "a_slow.pdf").write_bytes(hostile.slow_pdf())
+    for i in range(6):  # some of them queued behind the slow one, in the same worker
+        (tmp_path / "in" / f"good_{i}.txt").write_text(letter(case_number=f"CM16-00031{i:02d}"))
     report = _ingest_with_limits(tmp_path, memory_mib=1024, seconds=0.25)
-    (entry,) = report["files"]
+    by_name = {Path(e["path"]).name: e for e in report["files"]}
+    entry = by_name["a_slow.pdf"]
     assert (entry["status"], entry["kind"]) == ("failed", "resource_limit")
     assert "time limit (0.25 s" in entry["reason"]
+    assert report["summary"]["parsed"] == 6
+
+
+def test_a_memory_limit_too_low_for_any_letter_fails_each_file_with_the_limit(tmp_path):
+    (tmp_path / "in").mkdir()
+    for i in range(3):
+        (tmp_path / "in" / f"good_{i}.txt").write_text(letter(case_number=f"CM16-00032{i:02d}"))
+    report = _ingest_with_limits(tmp_path, memory_mib=4, seconds=30)  # Python alone needs more
+    assert [e["kind"] for e in report["files"]] == ["resource_limit"] * 3
+    assert all("memory limit (4 MiB" in e["reason"] for e in report["files"])
 
 
 @pytest.mark.slow
