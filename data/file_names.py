@@ -30,6 +30,8 @@ def printable(text: str) -> str:
 
 
 def _escaped(text: str, short: dict[str, str]) -> str:
+    if text.isprintable() and not any(char in text for char in short):
+        return text  # the usual name: nothing to escape (surrogates are not printable)
     out = []
     for char in text:
         code = ord(char)

@@ -18,7 +18,6 @@ Header layout and page furniture do not enter it.
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
@@ -29,7 +28,8 @@ _ITEM_FIELDS = (
     "imr_guideline",
     "decision_rationale",
 )
-_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+#: Every byte but the ASCII digits and lower-case letters.
+_NOT_ALNUM = bytes(b for b in range(256) if not (48 <= b <= 57 or 97 <= b <= 122))
 
 
 def normalised(text: object) -> str:
@@ -37,7 +37,7 @@ def normalised(text: object) -> str:
     if text is None:
         return ""
     decomposed = unicodedata.normalize("NFKD", str(text)).casefold()
-    return _NOT_ALNUM.sub("", decomposed)
+    return decomposed.encode("ascii", "ignore").translate(None, _NOT_ALNUM).decode()
 
 
 def content_key(records: Iterable[Mapping]) -> str:
