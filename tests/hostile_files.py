@@ -210,6 +210,8 @@ if __name__ == "__main__":
     parser.add_argument("--twins-of", type=Path, help="a folder of real PDF letters")
     parser.add_argument("--bomb-gib", type=int, default=4)
     args = parser.parse_args()
+    if args.folder.exists():
+        sys.exit(f"{args.folder} exists; give a new folder")
     for name, outcome in write_hostile_folder(
         args.folder, bomb_gib=args.bomb_gib, twins_of=args.twins_of
     ).items():
