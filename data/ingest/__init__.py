@@ -74,13 +74,16 @@ def identified_records(records: list[dict], path: Path, sha256: str) -> list[dic
     return [{**record, **identity} for record in records]
 
 
-def process_file(path: Path) -> FileOutcome:
-    """Read and parse one file in this process (no resource limits; :func:`ingest` uses
-    worker processes). Never raises for bad input."""
+def process_file(path: Path, data: bytes | None = None) -> FileOutcome:
+    """Read (unless ``data`` is given) and parse one file **in this process**, with the
+    size caps but without the memory and time limits of :func:`ingest`'s worker processes
+    (:func:`data.parse_pool.parse_all` is the safe path for untrusted files). Never raises
+    for bad input."""
     path = Path(path)
     sha256 = None
     try:
-        data = read_letter_bytes(path)
+        if data is None:
+            data = read_letter_bytes(path)
         sha256 = hashlib.sha256(data).hexdigest()
         records = identified_records(file_records(data, path.suffix), path, sha256)
     except LetterError as exc:
