@@ -56,18 +56,9 @@ def _load(model_uri: str):
 
 
 def _rows_from_letters(paths: list[Path]) -> tuple[list[dict], list[dict]]:
-    from data.errors import LetterError
-    from data.ingest import find_letter_files
-    from models.drafts import letter_rows
+    from models.drafts import letters_rows
 
-    files, missing = find_letter_files(paths)
-    rows, failed = [], [{"source_file": m.path, "error": m.reason} for m in missing]
-    for path in files:
-        try:
-            rows.extend(letter_rows(path))
-        except LetterError as exc:
-            failed.append({"source_file": str(path), "error": exc.reason})
-    return rows, failed
+    return letters_rows(paths)
 
 
 def _report_unscorable(unscorable: list[dict]) -> None:

@@ -45,8 +45,23 @@ POST_DECISION_COLUMNS = (
     "reviewer_specialty",
 )
 
-#: Letters larger than this are not letters (a determination letter is a few pages).
+#: Limits on one letter file. Letter files are not trusted (anyone can drop a file in a
+#: folder), so every limit is far above any real letter and far below what hurts the machine.
+#: The 139 real letters: at most 10 pages, 344 lines, 21 items, a 4,794-character summary.
+#: Larger files are not letters (a determination letter is a few pages of text).
 MAX_LETTER_BYTES = 20 * 1024 * 1024
+#: Pages of a PDF letter; checked from the page tree before any page is read.
+MAX_LETTER_PAGES = 100
+#: Characters of text extracted from one letter (PDF or text file).
+MAX_LETTER_CHARS = 2_000_000
+#: Characters of the clinical case summary.
+MAX_SUMMARY_CHARS = 50_000
+#: Disputed items in one letter.
+MAX_ITEMS_PER_LETTER = 100
+#: Address space of each process that parses letters (RLIMIT_AS); a parse needs ~30 MiB.
+PARSE_MEMORY_BYTES = 1024 * 1024 * 1024
+#: Wall-clock seconds one letter may take to parse (the real ones take ~5 ms).
+PARSE_SECONDS = 30.0
 
 
 def tracking_uri() -> str:

@@ -21,8 +21,11 @@ from data.config import ITEMS_FILE, LOCK_FILE, POST_DECISION_COLUMNS, REPORT_FIL
 ITEM_COLUMNS = (
     "letter_id",
     "letter_sha256",
+    "content_sha256",
+    "case_group",
     "source_file",
     "source_path",
+    "source_path_hex",
     "layout",
     "synthetic",
     "case_number",
@@ -94,13 +97,37 @@ def empty_items() -> pd.DataFrame:
 
 
 def load_items(out_dir: Path) -> pd.DataFrame:
-    """The dataset's items, or an empty table when the folder has none yet."""
+    """The dataset's items, or an empty table when the folder has none yet.
+
+    A dataset written before the identity columns existed gets them computed from its own
+    columns (content key, case group, name bytes), so older folders keep working.
+    """
     path = Path(out_dir) / ITEMS_FILE
     if not path.exists():
         return empty_items()
     items = pd.read_parquet(path)
     for column in ("claims_admin_families", "imr_guideline_families"):
         items[column] = items[column].map(lambda v: [] if v is None else list(v))
+    return _with_identity_columns(items)
+
+
+def _with_identity_columns(items: pd.DataFrame) -> pd.DataFrame:
+    from data.file_names import path_hex
+    from data.letter_identity import case_group, content_key
+
+    if "content_sha256" not in items:
+        keys = {
+            letter_id: content_key(group.to_dict("records"))
+            for letter_id, group in items.sort_values("item_index").groupby("letter_id", sort=False)
+        }
+        items["content_sha256"] = items["letter_id"].map(keys)
+    if "case_group" not in items:
+        items["case_group"] = [
+            case_group(case, letter_id)
+            for case, letter_id in zip(items["case_number"], items["letter_id"], strict=True)
+        ]
+    if "source_path_hex" not in items:
+        items["source_path_hex"] = items["source_path"].map(path_hex)
     return items
 
 

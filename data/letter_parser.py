@@ -5,6 +5,17 @@ Supported layout: ``determination_v1``, the DWC final determination letter of 20
 DECISIONS AND RATIONALES``), as PDF text or as text extracted with a blank line after most
 lines. Other historical layouts are recognised and refused with :class:`LetterError` rather
 than guessed at.
+
+A **draft** is a letter before its decisions and is parsed by the same code: the letter
+with every decision word (``Upheld``/``Overturned``, also on a line of its own), every
+``MAXIMUS guideline:`` and every ``Decision rationale:`` block removed, each service
+statement ending in ``:`` (optionally ``: Pending``) and followed by its ``Claims
+Administrator guideline:``; or, shorter, one requested service per line under the decisions
+heading. Its items carry ``decision=None``. ``parse_letter(text, allow_draft=True)`` accepts
+drafts; without it every item must have a decision (letters for training).
+
+Limits: at most :data:`~data.config.MAX_ITEMS_PER_LETTER` items (``too_many_items``) and a
+summary of at most :data:`~data.config.MAX_SUMMARY_CHARS` characters (``summary_too_long``).
 """
 
 from __future__ import annotations
@@ -13,7 +24,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from data.config import DECISIONS, SYNTHETIC_MARKER
+from data.config import DECISIONS, MAX_ITEMS_PER_LETTER, MAX_SUMMARY_CHARS, SYNTHETIC_MARKER
 from data.dates import DATE_PATTERN, parse_date
 from data.errors import LetterError
 from data.guidelines import guideline_families
@@ -35,6 +46,12 @@ _RATIONALE = re.compile(r"^Decision rationale:\s*", re.IGNORECASE)
 _DECISION_AT_END = re.compile(r"^(?P<text>.*?):\s*(?P<decision>Upheld|Overturned)\s*$")
 _DECISION_ALONE = re.compile(r"^(?P<decision>Upheld|Overturned)\s*$")
 _ANY_DECISION_AT_END = re.compile(r"^(?P<text>.*):\s*(?P<decision>[A-Za-z][A-Za-z -]{1,30}?)\s*$")
+#: Words a draft may put where the decision will go.
+_PENDING = r"(?:Pending|To\s+be\s+determined|TBD)"
+#: A draft's statement line: ends in ":" (the decision not yet there), maybe ": Pending".
+_UNDECIDED_AT_END = re.compile(rf"^.*:\s*(?:{_PENDING})?\s*$", re.IGNORECASE)
+#: What closes an item statement: its decision, or a draft's placeholder, and the colon.
+_STATEMENT_CLOSE = re.compile(rf"\s*:?\s*(?:Upheld|Overturned|{_PENDING})?\s*$", re.IGNORECASE)
 
 #: Other layouts: name -> headings that identify it.
 _OTHER_LAYOUTS = {
@@ -122,7 +139,7 @@ class ParsedItem:
     service: str
     item_text: str
     quantity: float | None
-    decision: str | None  # None only in a draft letter (see parse_draft)
+    decision: str | None  # None only in a draft letter (parse_letter(allow_draft=True))
     partial_authorization: bool
     original_request: str | None
     authorized_portion: str | None
@@ -154,6 +171,11 @@ class ParsedLetter:
     synthetic: bool = False
     items: list[ParsedItem] = field(default_factory=list)
 
+    @property
+    def is_draft(self) -> bool:
+        """True when no item has a decision yet."""
+        return all(item.decision is None for item in self.items)
+
 
 def normalise_lines(text: str) -> list[str]:
     """Lines without trailing space, with blank lines dropped (extraction leaves many)."""
@@ -178,7 +200,8 @@ def join_lines(lines: list[str]) -> str:
 
 def detect_layout(lines: list[str]) -> str:
     """Name the layout of a letter, raising :class:`LetterError` for unsupported ones."""
-    head = "\n".join(lines[:400]).upper()
+    # the whole letter: a long summary must not push the decisions heading out of view
+    head = "\n".join(lines).upper()
     found_v1 = [h for h in _V1_HEADINGS if h in head]
     if _DECISIONS_HEADING in head and (_SUMMARY_HEADING in head or _HOW_MADE in head):
         return LAYOUT
@@ -298,6 +321,8 @@ def _item_start(lines: list[str], end: int, lower: int) -> int:
             break
         if _RATIONALE.match(previous) or _IMR_GUIDELINE.match(previous):
             break
+        if _CA_GUIDELINE.match(previous):  # a draft: the previous item's guideline
+            break
         start -= 1
     return start
 
@@ -374,39 +399,76 @@ def _section(lines: list[str], pattern: re.Pattern, start: int, end: int) -> tup
     return None, start
 
 
-def parse_items(lines: list[str], start: int) -> list[ParsedItem]:
-    """Parse the decision section, whose first line is ``lines[start]``."""
-    ends = []
+def _item_ends(lines: list[str], start: int) -> list[tuple[int, str | None]]:
+    """(line, decision) of each line that closes an item statement; decision None in a draft."""
+    ends: list[tuple[int, str | None]] = []
     for i in range(start, len(lines)):
         decision = _decision_of(lines, i)
-        next_is_guideline = i + 1 < len(lines) and _CA_GUIDELINE.match(lines[i + 1])
         if decision:
-            ends.append(i)
-        elif next_is_guideline:
-            m = _ANY_DECISION_AT_END.match(lines[i])
-            found = f"'{m['decision']}'" if m else f"no decision in line {lines[i].strip()!r}"
-            raise LetterError(
-                f"item line {i + 1}: decision {found} is not one of {', '.join(DECISIONS)}",
-                kind="bad_decision",
-            )
-    if not ends:
+            ends.append((i, decision[0]))
+        elif i + 1 < len(lines) and _CA_GUIDELINE.match(lines[i + 1]):
+            if not _UNDECIDED_AT_END.match(lines[i]):
+                m = _ANY_DECISION_AT_END.match(lines[i])
+                found = f"'{m['decision']}'" if m else f"no decision in line {lines[i].strip()!r}"
+                raise LetterError(
+                    f"item line {i + 1}: decision {found} is not one of {', '.join(DECISIONS)}",
+                    kind="bad_decision",
+                )
+            ends.append((i, None))
+        if len(ends) > MAX_ITEMS_PER_LETTER:
+            raise _too_many_items()
+    return ends
+
+
+def _too_many_items() -> LetterError:
+    return LetterError(
+        f"more than {MAX_ITEMS_PER_LETTER} disputed items, more than any letter; "
+        "is it really a determination letter?",
+        kind="too_many_items",
+    )
+
+
+def _listed_services(lines: list[str], start: int) -> list[ParsedItem]:
+    """The short draft form: one requested service per line under the decisions heading."""
+    body = [line for line in lines[start:] if not _SET_FORTH.search(line)]
+    if any(_CA_GUIDELINE.match(x) or _IMR_GUIDELINE.match(x) or _RATIONALE.match(x) for x in body):
         raise LetterError(
             "no decision section: no item line ends with ': Upheld' or ': Overturned'",
             kind="no_decisions",
         )
+    services = [_STATEMENT_CLOSE.sub("", line).strip() for line in body]
+    services = [s for s in services if re.search(r"[A-Za-z]{2,}", s)]
+    if not services:
+        raise LetterError(
+            f"no disputed item and no requested service under '{_DECISIONS_HEADING}'",
+            kind="no_decisions",
+        )
+    if len(services) > MAX_ITEMS_PER_LETTER:
+        raise _too_many_items()
+    return [make_item(i, service, None) for i, service in enumerate(services)]
+
+
+def parse_items(lines: list[str], start: int) -> list[ParsedItem]:
+    """Parse the decision section, whose first line is ``lines[start]``.
+
+    An item is its statement (possibly wrapped), closed by its decision (``: Upheld``) or,
+    in a draft, by a ``:`` followed by the claims administrator's guideline; then its
+    sections. A section with no such item is read as the short draft form.
+    """
+    ends = _item_ends(lines, start)
+    if not ends:
+        return _listed_services(lines, start)
     lower = start
-    set_forth = next((i for i in range(start, ends[0]) if _SET_FORTH.search(lines[i])), None)
+    set_forth = next((i for i in range(start, ends[0][0]) if _SET_FORTH.search(lines[i])), None)
     if set_forth is not None:
         lower = set_forth + 1
     items = []
-    for index, end in enumerate(ends):
+    for index, (end, decision) in enumerate(ends):
         first = _item_start(lines, end, lower)
         next_start = len(lines)
         if index + 1 < len(ends):
-            next_start = _item_start(lines, ends[index + 1], end + 1)
-        item_text = join_lines(lines[first : end + 1])
-        decision = _decision_of(lines, end)[0]
-        item_text = re.sub(r":?\s*(Upheld|Overturned)\s*$", "", item_text)
+            next_start = _item_start(lines, ends[index + 1][0], end + 1)
+        item_text = _STATEMENT_CLOSE.sub("", join_lines(lines[first : end + 1]))
         ca_text, after_ca = _section(lines, _CA_GUIDELINE, end + 1, next_start)
         imr_text, after_imr = _section(lines, _IMR_GUIDELINE, after_ca, next_start)
         rationale = None
@@ -428,8 +490,48 @@ def parse_items(lines: list[str], start: int) -> list[ParsedItem]:
     return items
 
 
-def parse_letter(text: str) -> ParsedLetter:
-    """Parse a letter's text; raise :class:`LetterError` with a reason when it cannot be."""
+def summary_facts(summary: str) -> dict:
+    """What a case summary states about the worker: ``age``, ``sex`` and ``injury_date``
+    (the last used only when the header gives none)."""
+    age, sex = _age_sex(summary)
+    m = _SUMMARY_INJURY_DATE.search(summary)
+    return {"age": age, "sex": sex, "injury_date": parse_date(m["date"]) if m else None}
+
+
+def _summary(lines: list[str]) -> str:
+    if sum(len(line) for line in lines) > MAX_SUMMARY_CHARS:
+        raise LetterError(
+            f"clinical case summary of more than {MAX_SUMMARY_CHARS:,} characters, longer than "
+            "any letter's; is it really a determination letter?",
+            kind="summary_too_long",
+        )
+    return _SUMMARY_PREAMBLE.sub("", join_lines(lines))
+
+
+def _require_decisions(items: list[ParsedItem]) -> None:
+    undecided = [item for item in items if item.decision is None]
+    if len(undecided) == len(items):
+        raise LetterError(
+            "no decision section: no item line ends with ': Upheld' or ': Overturned' (a draft "
+            "letter? drafts are scored by predict.py, not used for training)",
+            kind="no_decisions",
+        )
+    if undecided:
+        first = undecided[0]
+        raise LetterError(
+            f"item {first.item_index + 1} ({first.service[:60]!r}) has no decision; every item "
+            f"of a letter ends with ': {DECISIONS[0]}' or ': {DECISIONS[1]}'",
+            kind="bad_decision",
+        )
+
+
+def parse_letter(text: str, *, allow_draft: bool = False) -> ParsedLetter:
+    """Parse a letter's text; raise :class:`LetterError` with a reason when it cannot be.
+
+    With ``allow_draft`` a letter whose items have no decision yet (a draft, see the module
+    docstring) is accepted, its items with ``decision=None``; otherwise every item must
+    have one.
+    """
     lines = normalise_lines(text)
     if not lines:
         raise LetterError("no text in the letter", kind="empty")
@@ -464,59 +566,11 @@ def parse_letter(text: str) -> ParsedLetter:
         letter.reviewer_licensure = m["licensure"].strip()
 
     if summary_at is not None:
-        summary = join_lines(lines[summary_at + 1 : decisions_at])
-        letter.case_summary = _SUMMARY_PREAMBLE.sub("", summary)
-    letter.age, letter.sex = _age_sex(letter.case_summary)
-    if letter.injury_date is None and (m := _SUMMARY_INJURY_DATE.search(letter.case_summary)):
-        letter.injury_date = parse_date(m["date"])
+        letter.case_summary = _summary(lines[summary_at + 1 : decisions_at])
+    facts = summary_facts(letter.case_summary)
+    letter.age, letter.sex = facts["age"], facts["sex"]
+    letter.injury_date = letter.injury_date or facts["injury_date"]
     letter.items = parse_items(lines, decisions_at + 1)
-    return letter
-
-
-_DRAFT_DECISION = re.compile(r"\s*:?\s*(?:Pending|To be determined|TBD)?\s*:?\s*$", re.IGNORECASE)
-
-
-def parse_draft(text: str) -> ParsedLetter:
-    """A draft letter: the supported layout before any decision exists.
-
-    The case summary and header are read as in :func:`parse_letter`; under the
-    ``IMR ISSUES, DECISIONS AND RATIONALES`` heading each line is one requested service
-    (a trailing ``:`` or ``: Pending`` is dropped). Items carry ``decision=None``. Real
-    letters, with decisions, parse as with :func:`parse_letter`.
-    """
-    try:
-        return parse_letter(text)
-    except LetterError as err:
-        if err.kind != "no_decisions":
-            raise
-    lines = normalise_lines(text)
-    summary_at = _find(lines, _SUMMARY_HEADING)
-    decisions_at = _find(lines, _DECISIONS_HEADING, (summary_at or 0) + 1)
-    if summary_at is None or decisions_at is None:
-        raise LetterError(
-            f"draft letter needs a '{_SUMMARY_HEADING}' section and the requested services, one "
-            f"per line, under '{_DECISIONS_HEADING}'",
-            kind="no_decisions",
-        )
-    letter = ParsedLetter(layout=LAYOUT)
-    how_made = _find(lines, _HOW_MADE)
-    header_end = how_made if how_made is not None else summary_at
-    for key, value in parse_header("\n".join(lines[:header_end])).items():
-        setattr(letter, key, value)
-    letter.case_summary = _SUMMARY_PREAMBLE.sub(
-        "", join_lines(lines[summary_at + 1 : decisions_at])
-    )
-    letter.age, letter.sex = _age_sex(letter.case_summary)
-    services = [
-        _DRAFT_DECISION.sub("", line).strip()
-        for line in lines[decisions_at + 1 :]
-        if not _SET_FORTH.search(line)
-    ]
-    services = [s for s in services if re.search(r"[A-Za-z]{2,}", s)]
-    if not services:
-        raise LetterError(
-            f"draft letter lists no requested service under '{_DECISIONS_HEADING}'",
-            kind="no_decisions",
-        )
-    letter.items = [make_item(i, service, None) for i, service in enumerate(services)]
+    if not allow_draft:
+        _require_decisions(letter.items)
     return letter

@@ -2,7 +2,13 @@
 
 PDF text comes from pypdfium2 (PDFium): on the 134 DWC letters it extracts text about
 13 times faster than pypdf (see ``benchmarks/bench_ingest.py``) and it honours the owner
-password of the published letters, which forbids copying but not extraction.
+password of the published letters, which forbids copying but not extraction. A PDF that
+needs a password to open is refused as ``encrypted_pdf``.
+
+Limits (``data.config``): a PDF's page count is read from its page tree and checked before
+any page is (``too_many_pages``); the text of a letter may not exceed
+:data:`~data.config.MAX_LETTER_CHARS` (``too_much_text``). Memory and time are bounded by
+the parsing worker (:mod:`data.parse_pool`), not here.
 """
 
 from __future__ import annotations
@@ -11,8 +17,9 @@ import codecs
 import re
 from pathlib import Path
 
-from data.config import MAX_LETTER_BYTES
+from data.config import MAX_LETTER_CHARS, MAX_LETTER_PAGES
 from data.errors import LetterError
+from data.letter_files import read_letter_bytes
 
 PDF_MAGIC = b"%PDF-"
 _BOMS = (
@@ -30,28 +37,16 @@ _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _PDFIUM_LINE_END_HYPHEN = re.compile("[\ufffe\x02]")
 
 
-def read_bytes(path: Path) -> bytes:
-    """Read a file whole, mapping OS errors to reasons a person can act on."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_LETTER_BYTES:
-            raise LetterError(
-                f"file is {size / 2**20:.0f} MiB, larger than any letter "
-                f"({MAX_LETTER_BYTES // 2**20} MiB limit); is it really a determination letter?",
-                kind="too_large",
-            )
-        return path.read_bytes()
-    except PermissionError as exc:
-        raise LetterError(
-            "cannot read the file: permission denied; fix its permissions (chmod +r) and rerun",
-            kind="unreadable",
-        ) from exc
-    except IsADirectoryError as exc:
-        raise LetterError("is a directory, not a file", kind="unreadable") from exc
-    except OSError as exc:
-        raise LetterError(
-            f"cannot read the file: {exc.strerror or exc}", kind="unreadable"
-        ) from exc
+#: PDFium's FPDF_ERR_PASSWORD: the document needs a (user) password to open.
+_PDFIUM_PASSWORD_ERROR = 4
+
+
+def _too_much_text(chars: int) -> LetterError:
+    return LetterError(
+        f"{chars:,} or more characters of text, more than any letter "
+        f"({MAX_LETTER_CHARS:,} limit); is it really a determination letter?",
+        kind="too_much_text",
+    )
 
 
 def pdf_to_text(data: bytes) -> str:
@@ -61,17 +56,33 @@ def pdf_to_text(data: bytes) -> str:
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == _PDFIUM_PASSWORD_ERROR:
+            raise LetterError(
+                "PDF is protected by a password needed to open it; ask the sender for a copy "
+                "without an open password (the published letters have none)",
+                kind="encrypted_pdf",
+            ) from exc
         raise LetterError(
             f"corrupt or truncated PDF ({exc}); download the letter again", kind="corrupt_pdf"
         ) from exc
     try:
-        pages = []
-        for index in range(len(pdf)):
+        count = len(pdf)
+        if count > MAX_LETTER_PAGES:
+            raise LetterError(
+                f"PDF has {count:,} pages, more than any letter ({MAX_LETTER_PAGES} page limit); "
+                "is it really a determination letter?",
+                kind="too_many_pages",
+            )
+        pages, chars = [], 0
+        for index in range(count):
             page = pdf[index]
             textpage = page.get_textpage()
             pages.append(textpage.get_text_range())
             textpage.close()
             page.close()
+            chars += len(pages[-1])
+            if chars > MAX_LETTER_CHARS:
+                raise _too_much_text(chars)
     except pdfium.PdfiumError as exc:
         raise LetterError(
             f"corrupt PDF, page {len(pages) + 1} unreadable ({exc})", kind="corrupt_pdf"
@@ -93,6 +104,22 @@ def pdf_to_text(data: bytes) -> str:
 
 def decode_text(data: bytes) -> str:
     """Decode a text letter: UTF-8, or whatever its byte-order mark declares."""
+    if len(data) > 4 * MAX_LETTER_CHARS:  # no encoding takes more than 4 bytes a character
+        raise _too_much_text(len(data) // 4)
+    text = _decode(data)
+    if len(text) > MAX_LETTER_CHARS:
+        raise _too_much_text(len(text))
+    controls = len(_CONTROL_CHARS.findall(text))
+    if controls > _MAX_CONTROL_SHARE * len(text):
+        raise LetterError(
+            f"binary content ({controls} control characters) in a text file; "
+            "is it really an extracted letter?",
+            kind="binary",
+        )
+    return text
+
+
+def _decode(data: bytes) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -109,35 +136,33 @@ def decode_text(data: bytes) -> str:
             kind="binary",
         )
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise LetterError(
             f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}) and no byte-order "
             "mark declares another encoding; re-save it as UTF-8",
             kind="encoding",
         ) from exc
-    controls = len(_CONTROL_CHARS.findall(text))
-    if controls > _MAX_CONTROL_SHARE * len(text):
-        raise LetterError(
-            f"binary content ({controls} control characters) in a text file; "
-            "is it really an extracted letter?",
-            kind="binary",
-        )
-    return text
 
 
-def letter_text(path: Path, data: bytes | None = None) -> str:
-    """Return the text of a letter file, PDF or text, judged by content rather than name."""
-    if data is None:
-        data = read_bytes(path)
+def bytes_to_text(data: bytes, suffix: str) -> str:
+    """The text of a letter's bytes, PDF or text, judged by content rather than name
+    (``suffix`` only catches a file named ``.pdf`` that is not one)."""
     if not data.strip():
         raise LetterError("empty file (no content)", kind="empty")
     if data.lstrip()[:5] == PDF_MAGIC:
         return pdf_to_text(data)
-    if path.suffix.lower() == ".pdf":
+    if suffix.lower() == ".pdf":
         raise LetterError(
             f"named .pdf but is not a PDF (starts with {data[:8]!r}); "
             "download the letter again or rename it",
             kind="not_pdf",
         )
     return decode_text(data)
+
+
+def letter_text(path: Path, data: bytes | None = None) -> str:
+    """The text of a letter file (read safely, see :mod:`data.letter_files`) or of its bytes."""
+    if data is None:
+        data = read_letter_bytes(path)
+    return bytes_to_text(data, path.suffix)

@@ -136,46 +136,61 @@ def read_case_file(text: str, source: str) -> list[dict]:
     return case_rows(payload, source)
 
 
+def letters_rows(paths: list[Path]) -> tuple[list[dict], list[dict]]:
+    """(rows, unscorable) of letter files and folders, real letters or drafts.
+
+    Files are found, read and parsed exactly as ingestion does (regular files only, under
+    the parsing workers' limits) and rows come from the same row builder
+    (:func:`data.letter_records.letter_records`), keeping only ``source_file``,
+    ``item_index`` and the pre-filing columns: a letter and its draft give the same rows.
+    Each unscorable file is ``{"source_file", "error", "kind"}`` (names escaped).
+    """
+    from data.file_names import display_name
+    from data.letter_files import find_letter_files
+    from data.parse_pool import parse_files
+    from features.structured import PRE_FILING_COLUMNS
+
+    files, missing = find_letter_files(paths)
+    outcomes = [*missing, *parse_files(files, allow_draft=True)]
+    sources = [None] * len(missing) + files
+    rows, unscorable = [], []
+    for path, outcome in zip(sources, outcomes, strict=True):
+        if outcome.status == "failed":
+            unscorable.append(
+                {"source_file": outcome.path, "error": outcome.reason, "kind": outcome.kind}
+            )
+            continue
+        name = display_name(path.name)
+        for record in outcome.records:
+            row = {"source_file": name, "item_index": record["item_index"]}
+            rows.append(row | {column: record[column] for column in PRE_FILING_COLUMNS})
+    return rows, unscorable
+
+
 def letter_rows(path: Path, data: bytes | None = None) -> list[dict]:
-    """Pre-decision rows of one letter file, real or draft (``LetterError`` if unparseable).
+    """Pre-filing rows of one letter file, real or draft (``LetterError`` if unparseable).
 
     ``data``: the file's bytes when they are already in memory (an upload to the web page,
-    never written to disk); ``path`` then only names the file and tells PDF from text.
+    never written to disk); ``path`` then only names the file and tells PDF from text, and
+    the bytes are parsed in this process by the same row builder (the web page caps an
+    upload's size; the worker limits of ingestion apply to files on disk).
     """
-    from data.letter_parser import parse_draft
-    from data.letter_text import letter_text
+    from data.errors import LetterError
 
-    letter = parse_draft(letter_text(path, data))
-    rows = []
-    for item in letter.items:
-        rows.append(
-            {
-                "source_file": path.name,
-                "item_index": item.item_index,
-                "case_summary": letter.case_summary,
-                "service": item.service,
-                "item_text": item.item_text,
-                "quantity": item.quantity,
-                "partial_authorization": item.partial_authorization,
-                "original_request": item.original_request,
-                "authorized_portion": item.authorized_portion,
-                "retrospective": item.retrospective,
-                "injury_date": letter.injury_date.isoformat() if letter.injury_date else None,
-                "ur_denial_date": letter.ur_denial_date.isoformat()
-                if letter.ur_denial_date
-                else None,
-                "application_received_date": (
-                    letter.application_received_date.isoformat()
-                    if letter.application_received_date
-                    else None
-                ),
-                "date_assigned": letter.date_assigned.isoformat() if letter.date_assigned else None,
-                "age": letter.age,
-                "sex": letter.sex,
-                "claims_admin_guideline": item.claims_admin_guideline,
-                "claims_admin_families": item.claims_admin_families,
-            }
-        )
+    if data is not None:
+        from data.file_names import display_name
+        from data.letter_records import file_records
+        from features.structured import PRE_FILING_COLUMNS
+
+        path = Path(path)
+        return [
+            {"source_file": display_name(path.name), "item_index": record["item_index"]}
+            | {column: record[column] for column in PRE_FILING_COLUMNS}
+            for record in file_records(data, path.suffix, allow_draft=True)
+        ]
+    rows, unscorable = letters_rows([Path(path)])
+    if unscorable:
+        raise LetterError(unscorable[0]["error"], kind=unscorable[0]["kind"])
     return rows
 
 

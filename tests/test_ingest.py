@@ -43,6 +43,8 @@ def test_items_and_report_have_the_documented_shape(tmp_path):
     assert list(items["decision"]) == ["Overturned", "Upheld"]
     row = items.iloc[0]
     assert row["source_file"] == "a.txt"
+    assert bytes.fromhex(row["source_path_hex"]) == bytes(tmp_path / "in" / "a.txt")
+    assert row["case_group"] == "CM16-0000001"
     assert (row["case_number"], row["injury_date"], row["decision_date"]) == (
         "CM16-0000001",
         "2015-03-04",
@@ -52,9 +54,11 @@ def test_items_and_report_have_the_documented_shape(tmp_path):
     assert list(row["claims_admin_families"]) == ["MTUS"]
     report = json.loads((tmp_path / "out" / "ingest_report.json").read_text())
     assert report == result.report
+    path = tmp_path / "in" / "a.txt"
     assert report["files"] == [
         {
-            "path": str(tmp_path / "in" / "a.txt"),
+            "path": str(path),
+            "path_hex": bytes(path).hex(),
             "status": "parsed",
             "items": 2,
             "sha256": items.iloc[0]["letter_sha256"],
@@ -228,3 +232,70 @@ def test_module_keeps_post_decision_columns_documented():
     assert {"decision", "decision_rationale", "imr_guideline", "reviewer_specialty"} <= set(
         dataset_module.ITEM_COLUMNS
     )
+
+
+def _data_imports() -> dict[str, set[str]]:
+    """{module: data modules it imports, at the top or inside functions} for data/."""
+    import ast
+
+    modules = {}
+    for path in sorted((REPO / "data").rglob("*.py")):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        modules[name] = ast.parse(path.read_text(encoding="utf-8"))
+    graph = {}
+    for name, tree in modules.items():
+        targets = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                found = [a.name for a in node.names]
+            else:
+                continue
+            targets.update(m for m in found if m in modules and m != name)
+        graph[name] = targets
+    return graph
+
+
+def test_ingestion_modules_import_each_other_without_cycles():
+    """No cycle through the modules ingestion runs (lazy imports included)."""
+    graph = _data_imports()
+    ingestion: set[str] = set()
+    stack = ["data.ingest.__main__", "data.parse_worker"]
+    while stack:
+        module = stack.pop()
+        if module not in ingestion:
+            ingestion.add(module)
+            stack.extend(graph[module])
+    assert {"data.ingest", "data.parse_pool", "data.letter_parser"} <= ingestion
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, " -> ".join((*path, module))
+        if module in done:
+            return
+        for target in graph[module]:
+            visit(target, (*path, module))
+        done.add(module)
+
+    for module in sorted(ingestion):
+        visit(module, ())
+
+
+def test_a_dataset_from_before_the_identity_columns_keeps_working(tmp_path):
+    src = tmp_path / "in"
+    write(src, "a.txt", letter(case_number="CM16-0000001"))
+    ingest([src], tmp_path / "out")
+    items = pd.read_parquet(tmp_path / "out" / "items.parquet")
+    old = items.drop(columns=["content_sha256", "case_group", "source_path_hex"])
+    old.to_parquet(tmp_path / "out" / "items.parquet", index=False)
+    loaded = load_items(tmp_path / "out")
+    assert list(loaded["content_sha256"]) == list(items["content_sha256"])
+    assert list(loaded["case_group"]) == ["CM16-0000001"]
+    write(src, "b.txt", "\n\n".join(letter(case_number="CM16-0000001").splitlines()))
+    again = ingest([src], tmp_path / "out")
+    assert [(f["status"], f.get("duplicate_of")) for f in again.report["files"]] == [
+        ("duplicate", "a.txt"),
+        ("duplicate", "a.txt"),
+    ]

@@ -260,13 +260,16 @@ def test_seed_text_and_its_pdf_give_the_same_parse(seeds_dir, tmp_path):
     assert from_pdf == from_text
 
 
-def test_draft_letter_items_have_no_decision():
-    from data.letter_parser import parse_draft
+def test_short_draft_lists_one_service_per_line():
     from tests.letters import letter
 
     text = letter().split("The Final Determination was based")[0] + "MRI of the knee: Pending\n"
-    draft = parse_draft(text)
+    draft = parse_letter(text, allow_draft=True)
     assert [(i.service, i.decision) for i in draft.items] == [("MRI of the knee", None)]
+    assert draft.is_draft
     assert draft.case_summary.startswith("The injured worker is a 45 year old female")
     with pytest.raises(LetterError, match="no requested service"):
-        parse_draft(letter().split("The Final Determination was based")[0])
+        parse_letter(letter().split("The Final Determination was based")[0], allow_draft=True)
+    with pytest.raises(LetterError, match=r"drafts are scored by predict\.py") as err:
+        parse_letter(text)
+    assert err.value.kind == "no_decisions"

@@ -1,8 +1,12 @@
 """Command line for ingestion: progress bar, summary table, exit status.
 
+    python -m data.ingest PATH... --out DIR
+
 Kept apart from :mod:`data.ingest` so that the pure ingestion functions carry no terminal
-dependencies. Exit status: 0 all files ingested or duplicates, 1 some files failed,
-3 the dataset is locked by another run.
+dependencies. Exit status: 0 all files ingested, duplicates or conflicts, 1 some files
+failed, 3 the dataset is locked by another run. File names and reasons are printed in
+their escaped form (:mod:`data.file_names`) and never as rich markup, so a
+name cannot move the cursor, colour the terminal or forge a line of the report.
 """
 
 from __future__ import annotations
@@ -16,13 +20,26 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from data.config import DEFAULT_DATASET_DIR
 from data.dataset import DatasetBusy
+from data.file_names import printable
 from data.ingest import ingest
 
 app = typer.Typer(add_completion=False, help=__doc__)
 console = Console(stderr=True)
+
+_COUNTS = (
+    ("files seen", "files_seen"),
+    ("parsed", "parsed"),
+    ("conflicts", "conflicts"),
+    ("duplicates", "duplicates"),
+    ("failed", "failed"),
+    ("items added", "items_added"),
+    ("overturned added", "overturned_added"),
+    ("items in dataset", "items_total"),
+)
 
 
 @contextmanager
@@ -45,44 +62,34 @@ def progress_bar(disable: bool = False) -> Iterator:
         yield make
 
 
+def report_line(entry: dict) -> Text | None:
+    """The line printed for a failed or conflicting file (None for others): plain text
+    (never rich markup), non-printable characters escaped whatever the report holds."""
+    styles = {"failed": "red", "conflict": "yellow"}
+    if entry["status"] not in styles:
+        return None
+    return Text.assemble(
+        (entry["status"], styles[entry["status"]]),
+        " ",
+        printable(entry["path"]),
+        ": ",
+        printable(entry.get("reason") or ""),
+    )
+
+
 def print_summary(report: dict, *, quiet: bool = False, out: Console | None = None) -> None:
-    """The summary table, then one line per failed file with its reason."""
+    """The summary table, then one line per failed or conflicting file with its reason."""
     out = out or Console()
     summary = report["summary"]
-    failures = [f for f in report["files"] if f["status"] == "failed"]
     if not quiet:
-        table = Table(title=f"Ingestion into {report['out_dir']}")
-        for name in (
-            "files seen",
-            "parsed",
-            "duplicates",
-            "failed",
-            "items added",
-            "overturned added",
-            "items in dataset",
-        ):
-            table.add_column(name, justify="right")
-        table.add_row(
-            *(
-                str(summary[k])
-                for k in (
-                    "files_seen",
-                    "parsed",
-                    "duplicates",
-                    "failed",
-                    "items_added",
-                    "overturned_added",
-                    "items_total",
-                )
-            )
-        )
+        table = Table(title=Text(f"Ingestion into {printable(report['out_dir'])}"))
+        for title, _ in _COUNTS:
+            table.add_column(title, justify="right")
+        table.add_row(*(str(summary.get(key, 0)) for _, key in _COUNTS))
         out.print(table)
-    for failure in failures:
-        out.print(
-            f"[red]failed[/red] {failure['path']}: {failure['reason']}",
-            highlight=False,
-            soft_wrap=True,
-        )
+    for entry in report["files"]:
+        if (line := report_line(entry)) is not None:
+            out.print(line, soft_wrap=True, emoji=False, highlight=False)
 
 
 @app.command()
@@ -90,14 +97,14 @@ def run(
     paths: Annotated[list[Path], typer.Argument(help="Letter files or folders (PDF or text).")],
     out: Annotated[Path, typer.Option(help="Dataset folder.")] = DEFAULT_DATASET_DIR,
     workers: Annotated[int, typer.Option(help="Parallel processes (0: one per core).")] = 0,
-    quiet: Annotated[bool, typer.Option(help="Only report failures.")] = False,
+    quiet: Annotated[bool, typer.Option(help="Only report failures and conflicts.")] = False,
 ) -> None:
     """Ingest letters into DIR/items.parquet and DIR/ingest_report.json."""
     try:
         with progress_bar(disable=quiet) as make_progress:
             result = ingest(paths, out, workers=workers or None, progress=make_progress)
     except DatasetBusy as exc:
-        console.print(f"error: {exc}")
+        console.print(Text(f"error: {printable(str(exc))}"))
         raise typer.Exit(3) from exc
     print_summary(result.report, quiet=quiet)
     raise typer.Exit(1 if result.failed else 0)
