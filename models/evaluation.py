@@ -34,6 +34,13 @@ def labels(items: pd.DataFrame) -> np.ndarray:
     return (items["decision"] == POSITIVE_LABEL).to_numpy(dtype=int)
 
 
+def case_groups(items: pd.DataFrame) -> np.ndarray:
+    """What every split keeps together: the case (``case_group``: the case number, so that
+    two versions of one case never sit in two folds), else the letter."""
+    column = "case_group" if "case_group" in items else "letter_id"
+    return items[column].astype(str).to_numpy()
+
+
 def treatment_categories(items: pd.DataFrame) -> np.ndarray:
     """The service's treatment category for each item (pre-filing: from the service text)."""
     return np.asarray([service_category(s).value for s in items["service"].fillna("")])
@@ -191,7 +198,7 @@ def out_of_fold(
     ``X``: what the models are fitted on, when not ``items`` (see :func:`features_once`).
     """
     X = items if X is None else X
-    y, groups = labels(items), items["letter_id"].to_numpy()
+    y, groups = labels(items), case_groups(items)
     categories = treatment_categories(items)
     out = np.zeros(len(y))
     prior, category, fold_of = np.zeros(len(y)), np.zeros(len(y)), np.zeros(len(y), dtype=int)
@@ -213,12 +220,13 @@ def temporal_split(items: pd.DataFrame, train_share: float = TEMPORAL_TRAIN_SHAR
     ``None`` when too few letters carry a decision date for the split to mean anything.
     """
     dates = pd.to_datetime(items["decision_date"], errors="coerce")
-    letter_dates = dates.groupby(items["letter_id"]).min().dropna().sort_values(kind="stable")
+    groups = pd.Series(case_groups(items), index=items.index)
+    letter_dates = dates.groupby(groups).min().dropna().sort_values(kind="stable")
     if len(letter_dates) < 20 or letter_dates.nunique() < 2:
         return None
     cut = letter_dates.index[: round(train_share * len(letter_dates))]
-    is_train = items["letter_id"].isin(set(cut)).to_numpy()
-    dated = items["letter_id"].isin(set(letter_dates.index)).to_numpy()
+    is_train = groups.isin(set(cut)).to_numpy()
+    dated = groups.isin(set(letter_dates.index)).to_numpy()
     return np.flatnonzero(is_train), np.flatnonzero(dated & ~is_train)
 
 
@@ -235,7 +243,7 @@ def temporal_holdout(
     if split is None:
         return None
     train, test = split
-    y, groups = labels(items), items["letter_id"].to_numpy()
+    y, groups = labels(items), case_groups(items)
     if len(set(y[train])) < 2 or len(test) == 0:
         return None
     categories = treatment_categories(items)
@@ -434,4 +442,4 @@ def repeated_cv(
                 build, fit, items, n_splits=n_splits, seed=seed + r, X=X, published=published
             )
         )
-    return RepeatedCV(labels(items), items["letter_id"].to_numpy(), runs)
+    return RepeatedCV(labels(items), case_groups(items), runs)

@@ -155,7 +155,7 @@ def select_recipe(
     Also returns, per candidate, what its models are fitted on when its feature step is
     stateless (``evaluation.features_once``), so later evaluations need not extract again.
     """
-    y, groups = evaluation.labels(items), items["letter_id"].to_numpy()
+    y, groups = evaluation.labels(items), evaluation.case_groups(items)
     folds = calibration_folds(groups, y)
     results: dict[tuple[str, str], evaluation.Predictions] = {}
     inputs: dict[str, tuple] = {}
@@ -366,7 +366,7 @@ def train(
         )
         if step:
             step("fitting the chosen model on every item")
-        y, groups = evaluation.labels(items), items["letter_id"].to_numpy()
+        y, groups = evaluation.labels(items), evaluation.case_groups(items)
         model = build()
         if X is items:
             fit_model(model, items, y, groups)
@@ -565,7 +565,7 @@ def _importances(model, items, y, seed):
 
     if linear_coefficients(model) is not None:
         return global_importances(model, items)
-    groups = items["letter_id"].to_numpy()
+    groups = evaluation.case_groups(items)
     train_idx, test_idx = evaluation.grouped_folds(y, groups, 4, seed)[0]
     held_out_model = fit_model(clone(model), items.iloc[train_idx], y[train_idx], groups[train_idx])
     return global_importances(held_out_model, items.iloc[test_idx], y[test_idx], seed=seed)
