@@ -6,7 +6,26 @@
 
 from __future__ import annotations
 
+import functools
 
+
+def _clearing_feature_caches(score):
+    """``score``, emptying the feature caches when it returns or raises: a served process
+    keeps no case summary (medical text) after answering."""
+
+    @functools.wraps(score)
+    def scored_then_forgotten(*args, **kwargs):
+        from features import clear_caches
+
+        try:
+            return score(*args, **kwargs)
+        finally:
+            clear_caches()
+
+    return scored_then_forgotten
+
+
+@_clearing_feature_caches
 def score_rows(loaded, rows: list[dict], *, with_what_if: bool = True, detailed: bool = True):
     """Score pre-filing ``rows`` (dicts of the draft columns) with a loaded model.
 
