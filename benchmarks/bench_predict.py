@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from data.csv_output import write_csv
+
 REPO = Path(__file__).resolve().parent.parent
 SUMMARY = (
     "The injured worker is a 48 year old male who sustained an industrial injury on 10-13-16. "
@@ -76,7 +78,7 @@ def main() -> None:
             f"{statistics.median(times):.2f} s, max {max(times):.2f} s over {args.runs} runs"
         )
         frame, source = batch_items(args.batch_items)
-        frame.to_csv(tmp / "batch.csv", index=False)
+        write_csv(frame, tmp / "batch.csv", index=False)
         start = time.perf_counter()
         subprocess.run(
             [

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data.config import SYNTHETIC_MARKER
+from data.csv_output import safe_row
 
 INTERCEPT = -2.4
 W_FAILURE = 1.3
@@ -291,7 +292,7 @@ def generate_corpus(
     with truth_path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(truth[0]) if truth else ["source_file"])
         writer.writeheader()
-        writer.writerows(truth)
+        writer.writerows(safe_row(row) for row in truth)  # spreadsheet-safe, like every CSV
     return truth_path
 
 
