@@ -9,7 +9,8 @@
 
 ``--summary -`` or ``--case -`` reads standard input. The model is
 ``models:/imr-outcome@champion`` from ``MLFLOW_TRACKING_URI`` unless ``--model URI``.
-Exit status: 0 scored, 1 some items could not be scored (listed), 2 bad input or no model.
+Exit status: 0 scored, 1 some items could not be scored (listed; the others are scored),
+2 bad input, a bad output path, no model, or a tracking store that does not answer.
 """
 
 from __future__ import annotations
@@ -46,25 +47,52 @@ def _read(path: str, what: str) -> str:
         _fail(f"{what} {path}: cannot read it as UTF-8 text ({exc})")
 
 
-def _load(model_uri: str):
-    from models.loading import ModelNotFound, load
+def _load(model_uri: str, pending=None):
+    """The model (from ``pending``, a ``PendingLoad`` started earlier, if given); exit 2 if not."""
+    from models.loading import ModelNotFound, TrackingUnreachable, load
+    from models.persistence import UntrustedModelError
 
     try:
-        return load(model_uri)
-    except ModelNotFound as exc:
+        return pending.result() if pending else load(model_uri)
+    except (ModelNotFound, TrackingUnreachable, UntrustedModelError) as exc:
         _fail(str(exc))
 
 
-def _rows_from_letters(paths: list[Path]) -> tuple[list[dict], list[dict]]:
-    from models.drafts import letters_rows
+def _check_output(path: Path, option: str, suffix: str | None = None) -> None:
+    """Refuse, before any work, an output path that cannot be written (exit 2)."""
+    if suffix and path.suffix.lower() != suffix:
+        _fail(f"{option} {path}: unsupported format; give a file name ending in {suffix}")
+    if path.is_dir():
+        _fail(f"{option} {path}: is a folder; give a file name")
+    parent = path.parent
+    if not parent.is_dir():
+        _fail(f"{option} {path}: the folder {parent} does not exist; create it or pick another")
 
-    return letters_rows(paths)
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, got {text!r}")
+    return value
+
+
+def _rows_from_letters(paths: list[Path]) -> tuple[list[dict], list[dict]]:
+    from models.drafts import letters_rows, split_unscorable
+
+    rows, failed = letters_rows(paths)
+    # each reason names its file, as the reasons of batch rows and case services do
+    failed = [{**bad, "error": f"{bad['source_file']}: {bad['error']}"} for bad in failed]
+    rows, empty = split_unscorable(rows)
+    return rows, failed + empty
 
 
 def _report_unscorable(unscorable: list[dict]) -> None:
+    """One line per unscorable item; each reason already names its file, row or item."""
     for bad in unscorable:
-        where = bad.get("source_file", f"row {bad.get('row')}")
-        print(f"cannot score {where}: {bad['error']}", file=sys.stderr)
+        print(f"cannot score {bad['error']}", file=sys.stderr)
 
 
 def predict_parser() -> argparse.ArgumentParser:
@@ -93,19 +121,32 @@ def predict_parser() -> argparse.ArgumentParser:
 
 def predict(args: argparse.Namespace) -> int:
     """Score a draft, a JSON case, letters or a batch; return the exit status."""
-    from models.drafts import InputError, batch_rows, draft_rows, read_case_file
-
     modes = sum(bool(x) for x in (args.paths, args.summary or args.service, args.case, args.batch))
     if modes != 1:
         _fail("give exactly one input: --summary with --service, --case, --batch, or letter paths")
+    if args.csv:
+        _check_output(args.csv, "--csv")
+    from models.loading import PendingLoad
+
+    # the tracking store is asked in a child process while this one reads the input
+    pending = PendingLoad(args.model)
+    try:
+        return _predict(args, pending)
+    finally:
+        pending.cancel()
+
+
+def _predict(args: argparse.Namespace, pending) -> int:
+    from models.drafts import InputError, batch_rows, draft_rows, read_case_file
+
     unscorable: list[dict] = []
     try:
         if args.case:
-            rows = read_case_file(_read(args.case, "--case"), "--case " + args.case)
+            rows, unscorable = read_case_file(_read(args.case, "--case"), "--case " + args.case)
         elif args.summary or args.service:
             if not args.summary:
                 _fail("--service needs --summary FILE (or --summary - for stdin)")
-            rows = draft_rows(
+            rows, unscorable = draft_rows(
                 _read(args.summary, "--summary"),
                 list(args.service or []),
                 source=f"--summary {args.summary}",
@@ -125,15 +166,21 @@ def predict(args: argparse.Namespace) -> int:
         _report_unscorable(unscorable)
         _fail("nothing to score")
 
-    loaded = _load(args.model)
+    loaded = _load(args.model, pending)
     from models.output import render, write_csv
 
     detailed = not (args.csv or args.batch or args.paths)
     from models.scoring import score_rows
 
     results = score_rows(loaded, rows, with_what_if=detailed and args.what_if, detailed=detailed)
+    for row, result in zip(rows, results, strict=True):
+        if "extra" in row:  # a batch's own columns, as they were
+            result["extra"] = row["extra"]
     if args.csv:
-        write_csv(args.csv, rows, results, unscorable)
+        try:
+            write_csv(args.csv, rows, results, unscorable)
+        except OSError as exc:
+            _fail(f"--csv {args.csv}: cannot write it ({exc.strerror or exc})")
         print(f"wrote {len(results)} scored item(s) to {args.csv}", file=sys.stderr)
     if args.as_json:
         payload = {"model": loaded.uri, "items": results, "unscorable": unscorable}
@@ -149,7 +196,7 @@ def importances_parser() -> argparse.ArgumentParser:
         prog="predict.py importances",
         description="Global importances of the model, by family and by feature.",
     )
-    parser.add_argument("--top", type=int, default=20, help="How many features to list.")
+    parser.add_argument("--top", type=_positive, default=20, help="How many features to list.")
     parser.add_argument("--png", type=Path, help="Also draw a bar chart to this PNG.")
     parser.add_argument("--model", default=DEFAULT_MODEL, help="Model URI.")
     parser.add_argument(
@@ -161,15 +208,27 @@ def importances_parser() -> argparse.ArgumentParser:
 def importances(args: argparse.Namespace) -> int:
     """Print (and optionally plot) the champion's importances."""
     from models.output import importance_tables, render_importances
+    from models.tracking import TrackingUnreachable
 
+    if args.png:
+        _check_output(args.png, "--png", ".png")
     loaded = _load(args.model)
-    table = importance_tables(loaded)
+    try:
+        table = importance_tables(loaded)
+    except TrackingUnreachable as exc:
+        _fail(str(exc))
     if table is None:
         _fail(f"the run of {args.model} has no importances.csv; retrain with this train.py")
     if args.png:
         from models.plots import importance_chart
 
-        importance_chart(table, args.png, top=args.top, title=f"Feature importance: {args.model}")
+        try:
+            importance_chart(
+                table, args.png, top=args.top, title=f"Feature importance: {args.model}"
+            )
+        except OSError as exc:
+            _fail(f"--png {args.png}: cannot write it ({exc.strerror or exc})")
+        print(f"wrote the importance chart to {args.png}", file=sys.stderr)
     render_importances(table, args.top, as_json=args.as_json)
     return 0
 
@@ -214,4 +273,7 @@ def run(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from models.logs import setup_logging
+
+    setup_logging()
     sys.exit(run())

@@ -5,7 +5,8 @@
 Only letters not yet in the dataset are ingested; the model is retrained on everything.
 The run goes to MLflow (``MLFLOW_TRACKING_URI``, default ``sqlite:///mlflow.db``) and the
 model to the registry; the ``champion`` alias moves only if the new model is better.
-Exit status: 0 trained, 2 bad input (nothing to train on), 3 another training is running.
+Exit status: 0 trained, 2 bad input (nothing to train on, too few letters of a decision for
+the folds, a tracking store that does not answer), 3 another training is running.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def main(
 
     from data.dataset import DatasetBusy
     from models.report import print_training_report
+    from models.tracking import TrackingUnreachable
     from models.training import DEFAULT_CANDIDATES, TrainingError, train
 
     console = Console(stderr=True)
@@ -59,7 +61,7 @@ def main(
                 candidates=tuple(candidate) if candidate else DEFAULT_CANDIDATES,
                 step=lambda message: status.update(message),
             )
-    except TrainingError as exc:
+    except (TrainingError, TrackingUnreachable) as exc:
         console.print(f"error: {exc}")
         raise typer.Exit(2) from exc
     except DatasetBusy as exc:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from data.csv_output import write_csv as write_safe_csv
 from models.importance import family_importances
+
+logger = logging.getLogger(__name__)
 
 CSV_COLUMNS = (
     "source_file",
@@ -87,25 +91,53 @@ def render(loaded, results: list[dict], unscorable: list[dict], console: Console
             console.print(table)
 
 
-def write_csv(path: Path, rows: list[dict], results: list[dict], unscorable: list[dict]) -> None:
-    """One row per item: scored ones with probabilities, unscorable ones with the reason."""
-    records = [{k: r.get(k) for k in CSV_COLUMNS} for r in results]
-    records += [{**{k: None for k in CSV_COLUMNS}, **bad} for bad in unscorable]
-    frame = pd.DataFrame(records, columns=list(CSV_COLUMNS)).dropna(axis=1, how="all")
-    frame.to_csv(path, index=False)
+def _extra_columns(records: list[dict]) -> list[str]:
+    """The batch's extra columns, in the input's order."""
+    names: dict[str, None] = {}
+    for record in records:
+        names.update(dict.fromkeys(record.get("extra") or {}))
+    return list(names)
+
+
+def write_csv(path: Path, rows: list[dict], results: list[dict], unscorable: list[dict]) -> Path:
+    """One row per item: scored ones with probabilities, unscorable ones with the reason.
+
+    A batch's extra columns (e.g. ``claim_id``) come right after ``row``, as they were;
+    rows keep the input's order. Standard columns that are empty throughout are left out.
+    The file is spreadsheet-safe (:mod:`data.csv_output`).
+    """
+    extras = _extra_columns([*results, *unscorable])
+    records = [
+        {**{k: item.get(k) for k in CSV_COLUMNS}, **(item.get("extra") or {})}
+        for item in (*results, *unscorable)
+    ]
+    if records and all(r.get("row") is not None for r in records):
+        records.sort(key=lambda r: r["row"])
+    at = CSV_COLUMNS.index("row") + 1
+    columns = [*CSV_COLUMNS[:at], *extras, *CSV_COLUMNS[at:]]
+    frame = pd.DataFrame(records, columns=columns)
+    empty = [c for c in CSV_COLUMNS if frame[c].isna().all()]
+    return write_safe_csv(frame.drop(columns=empty), path, index=False)
 
 
 def importance_tables(loaded) -> pd.DataFrame | None:
     """The importance table the model's training run logged (``importances.csv``)."""
-    import mlflow
+    import mlflow.artifacts
+
+    from data.config import tracking_uri
+    from models.tracking import NotInStore, ask
 
     if not loaded.run_id:
         return None
     try:
-        local = mlflow.artifacts.download_artifacts(
-            run_id=loaded.run_id, artifact_path="importances.csv"
+        local = ask(
+            f"importances.csv of run {loaded.run_id}",
+            lambda: mlflow.artifacts.download_artifacts(
+                run_id=loaded.run_id, artifact_path="importances.csv", tracking_uri=tracking_uri()
+            ),
         )
-    except Exception:
+    except NotInStore as exc:
+        logger.info("run %s has no importances.csv (%s)", loaded.run_id, exc)
         return None
     return pd.read_csv(local)
 

@@ -22,6 +22,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from data.config import DEFAULT_DATASET_DIR, DEFAULT_EXPERIMENT, DEFAULT_MODEL_NAME, tracking_uri
+from data.csv_output import write_csv
 from data.dataset import DatasetBusy, load_items
 from data.ingest import ingest
 from features.guideline import with_letter_services
@@ -110,19 +111,27 @@ def summarise_data(items: pd.DataFrame) -> dict:
     }
 
 
-def check_trainable(items: pd.DataFrame, dataset_dir: Path) -> None:
-    """Refuse data that cannot give an honest model, saying what is missing."""
+def check_trainable(items: pd.DataFrame, dataset_dir: Path, n_splits: int = 5) -> None:
+    """Refuse data that cannot give an honest model, saying what is missing.
+
+    Letter-grouped folds need at least ``n_splits`` letters with an overturned item and
+    ``n_splits`` items of each decision, or some fold has nothing to learn from.
+    """
     if items.empty:
         raise TrainingError(
             f"the dataset {dataset_dir} has no items; pass letters with --letters PATH"
         )
     letters = items["letter_id"].nunique()
     y = evaluation.labels(items)
-    if letters < MIN_LETTERS or len(set(y)) < 2 or y.sum() < 2 or (1 - y).sum() < 2:
+    overturned_letters = items.loc[y == 1, "letter_id"].nunique()
+    need = max(2, n_splits)
+    if letters < MIN_LETTERS or overturned_letters < need or min(y.sum(), (1 - y).sum()) < need:
         raise TrainingError(
-            f"the dataset {dataset_dir} has {letters} letters and {int(y.sum())} overturned of "
-            f"{len(y)} items: at least {MIN_LETTERS} letters and 2 items of each decision are "
-            "needed; add letters with --letters PATH"
+            f"the dataset {dataset_dir} has {letters} letters, {overturned_letters} of them with "
+            f"an overturned item, and {int(y.sum())} overturned of {len(y)} items: "
+            f"{n_splits}-fold letter-grouped CV needs at least {MIN_LETTERS} letters, "
+            f"{need} letters with an overturned item and {need} items of each decision; "
+            "add letters with --letters PATH (or use fewer --folds)"
         )
 
 
@@ -322,13 +331,16 @@ def train(
     if unknown:
         raise TrainingError(f"unknown candidate(s) {unknown}; choose from {sorted(CANDIDATES)}")
     with training_lock(dataset_dir):
+        from models.registry import fail_stale_runs, owner_tags, tracking_client
+
+        fail_stale_runs(tracking_client(), experiment, model_name)  # also: fail fast, no store
         ingest_report = None
         if letters:
             if step:
                 step("ingesting new letters")
             ingest_report = ingest(letters, dataset_dir, progress=ingest_progress).report
         items = with_letter_services(load_items(dataset_dir))
-        check_trainable(items, dataset_dir)
+        check_trainable(items, dataset_dir, n_splits)
         summary = summarise_data(items)
         if not force:
             _refuse_a_repeat(items, model_name, seed, n_splits, candidates)
@@ -405,7 +417,7 @@ def train(
 
         if step:
             step("logging to MLflow")
-        with tempfile.TemporaryDirectory() as tmp, mlflow.start_run() as run:
+        with tempfile.TemporaryDirectory() as tmp, mlflow.start_run(tags=owner_tags()) as run:
             tmp = Path(tmp)
             cv_table = oof.table()
             temporal_table = temporal.table() if temporal else None
@@ -413,9 +425,9 @@ def train(
                 tmp, model, items, oof, temporal, candidate_table, ingest_report, seed
             )
             artifacts["repeated_cv"] = tmp / "repeated_cv.csv"
-            repeated_table.to_csv(artifacts["repeated_cv"], index=False)
+            write_csv(repeated_table, artifacts["repeated_cv"], index=False)
             artifacts["oof"] = tmp / OOF_FILE
-            oof_frame(items, oof).to_csv(artifacts["oof"], index=False)
+            write_csv(oof_frame(items, oof), artifacts["oof"], index=False)
             mlflow.log_params(
                 {
                     **recipe,
@@ -498,7 +510,7 @@ def _write_artifacts(tmp, model, items, oof, temporal, candidate_table, ingest_r
         tables["temporal_holdout"] = temporal.table()
     metrics_table = pd.concat(tables, names=["evaluation", "predictor"]).reset_index()
     out["metrics_csv"] = tmp / "metrics.csv"
-    metrics_table.to_csv(out["metrics_csv"], index=False)
+    write_csv(metrics_table, out["metrics_csv"], index=False)
     out["metrics_json"] = tmp / "metrics.json"
     out["metrics_json"].write_text(
         json.dumps(
@@ -506,16 +518,16 @@ def _write_artifacts(tmp, model, items, oof, temporal, candidate_table, ingest_r
         )
     )
     out["per_category"] = tmp / "per_category.csv"
-    oof.per_category().to_csv(out["per_category"])
+    write_csv(oof.per_category(), out["per_category"])
     out["candidates"] = tmp / "candidates.csv"
-    candidate_table.to_csv(out["candidates"], index=False)
+    write_csv(candidate_table, out["candidates"], index=False)
     curves = {"model (grouped CV)": oof.model, "category baseline": oof.category}
     out["reliability"] = plots.reliability_diagram(oof.y, curves, tmp / "reliability.png")
     importances = _importances(model, items, y, seed)
     out["importances_csv"] = tmp / "importances.csv"
-    importances.to_csv(out["importances_csv"], index=False)
+    write_csv(importances, out["importances_csv"], index=False)
     out["family_importances"] = tmp / "family_importances.csv"
-    family_importances(importances).to_csv(out["family_importances"], index=False)
+    write_csv(family_importances(importances), out["family_importances"], index=False)
     out["importances_png"] = plots.importance_chart(importances, tmp / "importances.png")
     if ingest_report is not None:
         out["ingest_report"] = tmp / "ingest_report.json"

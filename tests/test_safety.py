@@ -1,0 +1,549 @@
+"""Hostile and careless input to the model files, predict.py, train.py and the served model.
+
+Each test reproduces a row of issue 10's table: a planted pickle or a tampered skops file
+must not run, a damaged cache is rebuilt, a bad row fails alone, CSV output is safe in a
+spreadsheet, and failures are bounded and clear. Hostile inputs run in subprocesses under
+``resource`` limits so the test machine stays safe.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import json
+import os
+import re
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+import skops.io as sio
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from data.csv_output import FORMULA_STARTS, spreadsheet_safe
+from data.synthetic import generate_corpus
+from models.drafts import read_case_file, split_unscorable
+from models.persistence import (
+    UntrustedModelError,
+    check_type_policy,
+    load_pipeline,
+    save_pipeline,
+    types_path,
+)
+from models.registry import fail_stale_runs, owner_tags
+from models.serving import request_problems
+from models.training import train
+from tests.letters import letter
+
+REPO = Path(__file__).resolve().parent.parent
+SUMMARY = (
+    "The injured worker is a 45 year old female with low back pain after an industrial "
+    "injury. Treatment to date has included medications."
+)
+LIMITS = {resource.RLIMIT_AS: 4 << 30, resource.RLIMIT_CPU: 120}
+
+
+def _limited():
+    for kind, value in LIMITS.items():
+        resource.setrlimit(kind, (value, value))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cli(script, args, env, *, timeout=180, **kw):
+    """Run ``script`` (predict.py, train.py) as a user does, under resource limits."""
+    return subprocess.run(
+        [sys.executable, str(REPO / script), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=timeout,
+        preexec_fn=_limited,
+        **kw,
+    )
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A tracking store (in a temporary folder) whose champion was trained on synthetic letters."""
+    root = tmp_path_factory.mktemp("safety-store")
+    env = {
+        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
+        "IMR_MODEL_CACHE": str(root / "cache"),
+    }
+    old_env = {k: os.environ.get(k) for k in env}
+    old_cwd = Path.cwd()
+    os.environ.update(env)
+    os.chdir(root)  # MLflow's artifact folder goes here, not into the repository
+    try:
+        generate_corpus(root / "letters", 60, seed=1)
+        result = train(
+            [root / "letters"], dataset_dir=root / "ds", candidates=("text_logreg",), n_splits=3
+        )
+        yield root, env, result
+    finally:
+        os.chdir(old_cwd)
+        for key, value in old_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        mlflow.set_tracking_uri(None)
+
+
+def _draft(tmp_path, env, *extra):
+    summary = tmp_path / "summary.txt"
+    summary.write_text(SUMMARY)
+    args = ["--summary", str(summary), "--service", "MRI of the lumbar spine", "--json", *extra]
+    return cli("predict.py", args, env)
+
+
+def _p(run) -> float:
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)["items"][0]["p_overturned"]
+
+
+@pytest.fixture(scope="module")
+def reference_p(store, tmp_path_factory) -> float:
+    """P(Overturned) of the test draft from an intact cache (this run also fills the cache)."""
+    _, env, _ = store
+    return _p(_draft(tmp_path_factory.mktemp("reference"), env))
+
+
+def _cache_folder(root: Path) -> Path:
+    (folder,) = (root / "cache").glob("*/imr-outcome-v*")
+    return folder
+
+
+# --- 4. model files never run code they should not ------------------------------------------
+
+
+def test_training_records_the_exact_types_and_hashes_of_the_model_files(store):
+    root, _, result = store
+    run = mlflow.MlflowClient().get_run(result.run_id)
+    files = json.loads(run.data.tags["imr.model_files"])
+    assert set(files) == {"pipeline.skops", "pipeline.types.json"}
+    local = Path(
+        mlflow.artifacts.download_artifacts(run_id=result.run_id, dst_path=str(root / "dl"))
+    )
+    recorded = json.loads((local / "pipeline.types.json").read_text())
+    assert recorded == sorted(sio.get_untrusted_types(file=local / "pipeline.skops"))
+    assert not [t for t in recorded if t.startswith(("builtins.", "functools."))]
+
+
+def test_a_planted_pickle_in_the_cache_never_runs(store, reference_p, tmp_path):
+    root, env, _ = store
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    import pickle
+
+    for name in ("pipeline.pickle", "pipeline.pkl", "model.pkl"):
+        (_cache_folder(root) / name).write_bytes(pickle.dumps(Payload()))
+    after = _p(_draft(tmp_path, env))
+    assert not marker.exists()
+    assert after == reference_p
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "other model"])
+def test_a_damaged_cache_file_is_fetched_again_with_a_warning(store, reference_p, tmp_path, damage):
+    root, env, _ = store
+    cached = _cache_folder(root) / "pipeline.skops"
+    if damage == "empty":
+        cached.write_bytes(b"")
+    elif damage == "truncated":
+        cached.write_bytes(cached.read_bytes()[: cached.stat().st_size // 2])
+    else:  # a valid skops file of a different pipeline (it would change predictions)
+        sio.dump(make_pipeline(FunctionTransformer()), cached)
+    run = _draft(tmp_path, env)
+    assert _p(run) == reference_p
+    assert "does not match the SHA-256 recorded in run" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_changed_artifact_in_the_artifact_store_is_refused(store, reference_p, tmp_path):
+    root, env, result = store
+    client = mlflow.MlflowClient()
+    local = Path(client.get_run(result.run_id).info.artifact_uri.removeprefix("file://"))
+    genuine = (local / "pipeline.skops").read_bytes()
+    cached = _cache_folder(root) / "pipeline.skops"
+    try:
+        sio.dump(make_pipeline(FunctionTransformer()), local / "pipeline.skops")
+        cached.write_bytes(b"")
+        run = _draft(tmp_path, env)
+    finally:
+        (local / "pipeline.skops").write_bytes(genuine)
+    assert run.returncode == 2
+    assert "does not match the SHA-256 its training recorded" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def _eval_pipeline(marker: Path):
+    payload = f"__import__('pathlib').Path({str(marker)!r}).touch()"
+    return make_pipeline(FunctionTransformer(functools.partial(builtins.eval, payload)))
+
+
+def test_a_skops_file_calling_builtins_eval_is_refused_by_name(store, reference_p, tmp_path):
+    root, _, _ = store
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "pipeline.skops"
+    sio.dump(_eval_pipeline(marker), evil)
+    own_list = sio.get_untrusted_types(file=evil)  # an attacker rewrites the list too
+    with pytest.raises(UntrustedModelError, match=r"builtins\.eval.*functools\.partial"):
+        load_pipeline(evil, own_list)
+    genuine = json.loads((_cache_folder(root) / "pipeline.types.json").read_text())
+    with pytest.raises(UntrustedModelError, match=r"builtins\.eval, functools\.partial"):
+        load_pipeline(evil, genuine)  # the genuine list: these types were never in the model
+    assert not marker.exists()
+
+
+def test_saving_refuses_a_pipeline_holding_forbidden_types(tmp_path):
+    marker = tmp_path / "pwned"
+    with pytest.raises(UntrustedModelError, match=r"builtins\.eval"):
+        save_pipeline(_eval_pipeline(marker), tmp_path / "p.skops")
+    assert not types_path(tmp_path / "p.skops").exists()
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["builtins.exec", "posix.system", "os.system", "subprocess.Popen", "numpy.load", "evil.Thing"],
+)
+def test_type_policy_refuses_code_running_types(name):
+    with pytest.raises(UntrustedModelError, match=re.escape(name)):
+        check_type_policy(["sklearn.pipeline.Pipeline", name], "model")
+
+
+def test_the_served_model_refuses_a_tampered_pipeline_artifact(store, tmp_path):
+    _, _, result = store
+    version = mlflow.MlflowClient().get_model_version("imr-outcome", result.version)
+    model_dir = Path(mlflow.artifacts.download_artifacts(version.source, dst_path=str(tmp_path)))
+    (artifact,) = model_dir.rglob("pipeline.skops")
+    marker = tmp_path / "pwned"
+    sio.dump(_eval_pipeline(marker), artifact)
+    with pytest.raises(UntrustedModelError, match=r"builtins\.eval"):
+        mlflow.pyfunc.load_model(str(model_dir))
+    assert not marker.exists()
+
+
+# --- 5. rows fail alone -----------------------------------------------------------------------
+
+
+def test_batch_bad_rows_fail_alone_and_extra_columns_are_kept(store, tmp_path):
+    _, env, _ = store
+    good = (SUMMARY, "MRI of the knee")
+    rows = [
+        {"claim_id": "C-1", "case_summary": good[0], "service": good[1], "age": "45"},
+        {"claim_id": "C-2", "case_summary": good[0], "service": good[1], "age": "abc"},
+        {"claim_id": "C-3", "case_summary": "", "service": good[1], "age": ""},
+        {"claim_id": "C-4", "case_summary": good[0], "service": "", "age": ""},
+        {"claim_id": "007", "case_summary": good[0], "service": "TENS unit", "age": ""},
+        {"claim_id": '=HYPERLINK("http://x")', "case_summary": good[0], "service": "x", "age": ""},
+    ]
+    pd.DataFrame(rows).to_csv(tmp_path / "cases.csv", index=False)
+    out = tmp_path / "out.csv"
+    run = cli("predict.py", ["--batch", str(tmp_path / "cases.csv"), "--csv", str(out)], env)
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    for number, reason in [(2, "'age'"), (3, "'case_summary'"), (4, "service 1"), (6, "service")]:
+        assert re.search(rf"row {number}\b.*{reason}", run.stderr), run.stderr
+    table = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(table.columns[:2]) == ["row", "claim_id"]
+    assert list(table["row"]) == ["1", "2", "3", "4", "5", "6"]
+    assert list(table["claim_id"]) == [
+        "C-1",
+        "C-2",
+        "C-3",
+        "C-4",
+        "007",
+        '\'=HYPERLINK("http://x")',
+    ]
+    scored = table["p_overturned"] != ""
+    assert list(scored) == [True, False, False, False, True, False]
+    assert (table.loc[~scored, "error"] != "").all()
+
+
+def test_batch_rows_are_keyed_by_an_id_column(store, tmp_path):
+    _, env, _ = store
+    pd.DataFrame(
+        {"id": ["a17", "b9"], "case_summary": [SUMMARY, SUMMARY], "service": ["MRI", ""]}
+    ).to_csv(tmp_path / "cases.csv", index=False)
+    run = cli("predict.py", ["--batch", str(tmp_path / "cases.csv"), "--json"], env)
+    assert run.returncode == 1
+    assert "id 'b9' (row 2)" in run.stderr
+    out = json.loads(run.stdout)
+    assert [i["extra"]["id"] for i in out["items"]] == ["a17"]
+    assert [u["extra"]["id"] for u in out["unscorable"]] == ["b9"]
+
+
+def test_case_services_fail_alone(store, tmp_path):
+    _, env, _ = store
+    case = {"case_summary": SUMMARY, "services": ["MRI of the knee", "", 5, "TENS unit"]}
+    run = cli("predict.py", ["--case", "-", "--json"], env, input=json.dumps(case))
+    assert run.returncode == 1, run.stderr
+    out = json.loads(run.stdout)
+    assert [i["service"] for i in out["items"]] == ["MRI of the knee", "TENS unit"]
+    assert [u["item_index"] for u in out["unscorable"]] == [1, 2]
+    assert "service 3 (5) is not text" in run.stderr
+
+
+def test_case_json_nested_100k_levels_is_a_clear_error(store):
+    _, env, _ = store
+    deep = "[" * 100_000 + "]" * 100_000
+    for text in (deep, '{"case_summary": ' + deep + ', "services": ["MRI"]}'):
+        run = cli("predict.py", ["--case", "-"], env, input=text)
+        assert run.returncode == 2
+        assert "nested too deeply" in run.stderr
+        assert "Traceback" not in run.stderr
+
+
+def test_wrong_types_in_a_case_are_named():
+    with pytest.raises(ValueError, match="'case_summary' must be a JSON string"):
+        read_case_file('{"case_summary": 5, "services": ["MRI"]}', "case")
+    rows, bad = read_case_file('{"case_summary": "' + SUMMARY + '", "services": [null]}', "c")
+    assert rows == [] and "is not text" in bad[0]["error"]
+
+
+def test_letters_without_summary_or_service_are_set_aside():
+    rows = [
+        {"source_file": "a.txt", "item_index": 0, "case_summary": SUMMARY, "service": "MRI"},
+        {"source_file": "b.txt", "item_index": 0, "case_summary": "", "service": "MRI"},
+        {"source_file": "b.txt", "item_index": 1, "case_summary": SUMMARY, "service": None},
+    ]
+    good, bad = split_unscorable(rows)
+    assert good == rows[:1]
+    assert [b["error"].split(":")[0] for b in bad] == ["b.txt item 0", "b.txt item 1"]
+
+
+def test_a_bad_letter_beside_good_ones_fails_alone(store, tmp_path):
+    _, env, _ = store
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "good.txt").write_text(letter(summary=SUMMARY))
+    (tmp_path / "in" / "bad.txt").write_text("not a letter at all\n")
+    run = cli("predict.py", [str(tmp_path / "in"), "--json"], env)
+    assert run.returncode == 1
+    assert [i["source_file"] for i in json.loads(run.stdout)["items"]] == ["good.txt"]
+    assert "bad.txt" in run.stderr and "Traceback" not in run.stderr
+
+
+SECRET = "Jane Roe, 61, has knee pain after the fall at the warehouse"
+
+
+@pytest.mark.parametrize(
+    ("name", "payload"),
+    [
+        ("empty summary", {"columns": ["case_summary", "service"], "data": [["", "MRI"]]}),
+        ("null summary", {"columns": ["case_summary", "service"], "data": [[None, "MRI"]]}),
+        ("empty service", {"columns": ["case_summary", "service"], "data": [[SECRET, " "]]}),
+        ("missing service", {"columns": ["case_summary"], "data": [[SECRET]]}),
+        ("no rows", {"columns": ["case_summary", "service"], "data": []}),
+    ],
+)
+def test_the_served_model_answers_400_without_echo_or_stack_trace(store, name, payload):
+    from mlflow.exceptions import MlflowException
+    from mlflow.pyfunc import scoring_server
+
+    model = mlflow.pyfunc.load_model("models:/imr-outcome@champion")
+    body = json.dumps({"dataframe_split": payload})
+    with pytest.raises(MlflowException) as caught:  # what the server turns into its answer
+        scoring_server.invocations(
+            body, "application/json", model, model.metadata.get_input_schema()
+        )
+    answer = json.loads(caught.value.serialize_as_json())
+    assert caught.value.get_http_status_code() == 400, answer
+    assert "stack_trace" not in answer
+    assert "Jane" not in answer["message"] and "knee" not in answer["message"]
+    assert "cannot score this request" in answer["message"]
+
+
+def test_request_problems_names_rows_and_fields_only():
+    frame = pd.DataFrame({"case_summary": [SECRET, "", 3], "service": ["MRI", "MRI", "MRI"]})
+    (problem,) = request_problems(frame)
+    assert "row(s) 1, 2" in problem and "Jane" not in problem
+
+
+# --- 6. spreadsheet-safe CSV ------------------------------------------------------------------
+
+
+def test_text_cells_that_start_a_formula_get_a_leading_quote():
+    cells = ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "plain", "", "a=b"]
+    frame = pd.DataFrame({"text": cells, "number": [-1.5] * len(cells)}, index=cells)
+    frame["=header"] = "x"
+    safe = spreadsheet_safe(frame)
+    assert list(safe["text"]) == ["'" + c for c in cells[:6]] + cells[6:]
+    assert list(safe.index) == list(safe["text"])
+    assert (safe["number"] == -1.5).all() and "'=header" in safe.columns
+    assert list(frame["text"]) == cells  # the caller's frame is left alone
+
+
+def test_every_csv_the_project_writes_goes_through_the_safe_writer():
+    sources = [
+        p
+        for p in REPO.rglob("*.py")
+        if not {".venv", "tests", "work"} & set(p.relative_to(REPO).parts)
+        and p.name != "csv_output.py"
+    ]
+    assert sources
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        assert ".to_csv(" not in text, f"{path}: write CSVs with data.csv_output.write_csv"
+        if "csv.writer(" in text or "csv.DictWriter(" in text:
+            assert "safe_row" in text, f"{path}: pass rows through data.csv_output.safe_row"
+    assert all(c in FORMULA_STARTS for c in "=+-@\t\r")
+
+
+# --- 7. clear, bounded failures ---------------------------------------------------------------
+
+
+def test_bad_output_paths_and_values_exit_2_naming_them(store, tmp_path):
+    _, env, _ = store
+    (tmp_path / "s.txt").write_text(SUMMARY)
+    draft = ["--summary", str(tmp_path / "s.txt"), "--service", "MRI"]
+    cases = [
+        ([*draft, "--csv", "/nonexistent/dir/out.csv"], "/nonexistent/dir/out.csv"),
+        ([*draft, "--csv", str(tmp_path)], str(tmp_path)),
+        (["importances", "--png", "/nonexistent/x.png"], "/nonexistent/x.png"),
+        (["importances", "--png", str(tmp_path / "x.xyz")], "x.xyz"),
+        (["importances", "--top", "0"], "'0'"),
+        (["importances", "--top", "-3"], "'-3'"),
+    ]
+    for args, named in cases:
+        run = cli("predict.py", args, env)
+        assert run.returncode == 2, (args, run.stderr)
+        assert named in run.stderr, (args, run.stderr)
+        assert "Traceback" not in run.stderr
+
+
+def test_importances_png_says_where_it_wrote(store, tmp_path):
+    _, env, _ = store
+    run = cli("predict.py", ["importances", "--top", "3", "--png", str(tmp_path / "i.png")], env)
+    assert run.returncode == 0, run.stderr
+    assert f"wrote the importance chart to {tmp_path / 'i.png'}" in run.stderr
+    assert (tmp_path / "i.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("script", ["predict.py", "train.py"])
+def test_an_unreachable_tracking_server_fails_fast_naming_it(tmp_path, script):
+    uri = f"http://127.0.0.1:{free_port()}"
+    (tmp_path / "s.txt").write_text(SUMMARY)
+    (tmp_path / "letters").mkdir()
+    args = {
+        "predict.py": ["--summary", str(tmp_path / "s.txt"), "--service", "MRI"],
+        "train.py": ["--letters", str(tmp_path / "letters"), "--dataset", str(tmp_path / "ds")],
+    }[script]
+    start = time.monotonic()
+    run = cli(script, args, {"MLFLOW_TRACKING_URI": uri}, cwd=tmp_path)
+    assert time.monotonic() - start < 30
+    assert run.returncode == 2, run.stderr
+    assert uri in run.stderr and "did not answer" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+@pytest.mark.slow
+def test_a_silent_tracking_server_fails_within_30_seconds(tmp_path):
+    """A server that accepts connections and never answers (the worst case: timeouts)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # never accepted: the client connects, sends, and waits
+        uri = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        (tmp_path / "s.txt").write_text(SUMMARY)
+        start = time.monotonic()
+        run = cli(
+            "predict.py",
+            ["--summary", str(tmp_path / "s.txt"), "--service", "MRI"],
+            {"MLFLOW_TRACKING_URI": uri},
+            cwd=tmp_path,
+        )
+        took = time.monotonic() - start
+    assert run.returncode == 2 and uri in run.stderr, run.stderr
+    assert took < 30, took
+
+
+KILLED_TRAINING = """
+import os, signal, sys
+import mlflow
+from models.registry import owner_tags
+mlflow.set_tracking_uri(sys.argv[1])
+mlflow.set_experiment("imr-outcome")
+client = mlflow.MlflowClient()
+with mlflow.start_run(tags=owner_tags()) as run:
+    client.create_registered_model("imr-outcome")
+    client.create_model_version(
+        "imr-outcome", f"runs:/{run.info.run_id}/model", run_id=run.info.run_id
+    )
+    print(run.info.run_id, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # killed after registration, before any alias
+"""
+
+
+def test_a_killed_trainings_run_is_marked_failed_by_the_next_training(tmp_path, tracking):
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_TRAINING, tracking],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    run_id = killed.stdout.split()[-1]
+    client = mlflow.MlflowClient(tracking_uri=tracking)
+    assert client.get_run(run_id).info.status == "RUNNING"
+    generate_corpus(tmp_path / "letters", 60, seed=1)
+    result = train(
+        [tmp_path / "letters"], dataset_dir=tmp_path / "ds", candidates=("text_logreg",), n_splits=3
+    )
+    stale = client.get_run(run_id)
+    assert stale.info.status == "FAILED"
+    assert "did not finish" in client.get_model_version("imr-outcome", "1").tags["imr.status"]
+    assert "ended without finishing" in stale.data.tags["imr.failure"]
+    assert client.get_run(result.run_id).info.status == "FINISHED"
+    assert result.version == "2" and result.alias == "champion"
+
+
+def test_live_and_recent_runs_are_left_alone_and_old_ones_failed(tracking):
+    client = mlflow.MlflowClient(tracking_uri=tracking)
+    experiment = client.create_experiment("imr-outcome")
+    live = client.create_run(experiment, tags=owner_tags()).info.run_id  # this process
+    recent = client.create_run(experiment).info.run_id  # another host, started now
+    week_ago = int((time.time() - 7 * 24 * 3600) * 1000)
+    old = client.create_run(experiment, start_time=week_ago).info.run_id
+    assert fail_stale_runs(client, "imr-outcome", "imr-outcome") == [old]
+    status = {r: client.get_run(r).info.status for r in (live, recent, old)}
+    assert status == {live: "RUNNING", recent: "RUNNING", old: "FAILED"}
+
+
+def test_too_few_overturned_letters_for_the_folds_exit_2_with_what_is_needed(tmp_path):
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    for i in range(62):
+        decision = "Overturned" if i < 2 else "Upheld"
+        text = letter(
+            summary=f"{SUMMARY} Visit {i}.",
+            items=(("Physical therapy 2 times a week for 4 weeks", decision),),
+            case_number=f"CM16-{i:07d}",
+        )
+        (letters / f"l{i}.txt").write_text(text)
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+    args = ["--letters", str(letters), "--dataset", str(tmp_path / "ds")]
+    run = cli("train.py", args, env, cwd=tmp_path)
+    assert run.returncode == 2, run.stderr + run.stdout
+    out = " ".join((run.stdout + run.stderr).split())
+    assert "2 of them with an overturned item" in out
+    assert "5 letters with an overturned item" in out
+    assert "Traceback" not in out
