@@ -327,6 +327,8 @@ class PendingLoad:
 
     def result(self) -> LoadedModel:
         """Wait for the child's answer, then load the pipeline here."""
+        if self._child.poll() is None:
+            import skops.io  # noqa: F401  (meanwhile: the loader's imports, ~1 s of the wait)
         try:
             out, _ = self._child.communicate(timeout=RESOLVE_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:

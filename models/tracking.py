@@ -3,7 +3,7 @@
 MLflow's HTTP client retries a failed request 7 times with exponential back-off and waits
 up to 120 s per request: an unreachable tracking server costs about 4 minutes before any
 error. :func:`tracking_client` bounds that (unless the user set those variables) so a
-dead server fails within about 25 s, and :func:`ask` turns MLflow's errors into
+dead server fails within about 20 s, and :func:`ask` turns MLflow's errors into
 :class:`TrackingUnreachable` (naming the URI) or :class:`NotInStore`.
 """
 
@@ -17,12 +17,12 @@ from data.config import tracking_uri
 
 T = TypeVar("T")
 
-#: Bounds on MLflow's HTTP waits: 2 attempts of at most 10 s each, 1 s back-off between.
+#: Bounds on MLflow's HTTP waits: 2 attempts of at most 8 s each, about 1 s back-off between.
 HTTP_WAITS = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "8",
 }
 #: MLflow error codes that mean "no such thing", not "no answer".
 _NOT_FOUND_CODES = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")

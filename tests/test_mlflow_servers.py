@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -27,6 +28,7 @@ import pytest
 from data.synthetic import generate_corpus
 from models.training import train
 
+REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 MLFLOW = str(VENV_BIN / "mlflow")
 HOST = "127.0.0.1"
@@ -71,15 +73,28 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def running(
-    args: list[str], *, port: int, env: dict[str, str], cwd: Path, health: str, name: str
+    args: list[str],
+    *,
+    port: int,
+    env: dict[str, str],
+    cwd: Path,
+    health: str,
+    name: str,
+    logs: Path | None = None,
 ) -> Iterator[str]:
-    """Start ``mlflow <args>``, wait until ``health`` answers 200, yield the base URL, stop it."""
+    """Start ``mlflow <args>``, wait until ``health`` answers 200, yield the base URL, stop it.
+
+    ``args`` is a whole command instead when its first item is an absolute program path.
+    Server output goes to files in ``logs`` (default ``cwd``).
+    """
     cwd.mkdir(parents=True, exist_ok=True)
-    out, err = cwd / f"{name}.stdout.log", cwd / f"{name}.stderr.log"
+    logs = logs or cwd
+    out, err = logs / f"{name}.stdout.log", logs / f"{name}.stderr.log"
     base = f"http://{HOST}:{port}"
+    command = args if Path(args[0]).is_absolute() else [MLFLOW, *args]
     with out.open("wb") as stdout, err.open("wb") as stderr:
         proc = subprocess.Popen(
-            [MLFLOW, *args],
+            command,
             env=env,
             cwd=cwd,
             stdin=subprocess.DEVNULL,
@@ -217,3 +232,80 @@ def test_training_against_a_tracking_server_round_trips(tmp_path, monkeypatch):
     assert run.info.artifact_uri.startswith("mlflow-artifacts:"), run.info.artifact_uri
     assert any(artifacts.rglob("pipeline.skops")), sorted(map(str, artifacts.rglob("*")))[:20]
     assert not (client_dir / "mlruns").exists() and not (client_dir / "mlartifacts").exists()
+
+
+def readme_command(start: str) -> str:
+    """The README's command that starts with ``start``, continuation lines (``\\``) joined."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
+    lines = [line.strip() for line in readme.splitlines() if line.strip().startswith(start)]
+    assert len(lines) == 1, f"README should show one line starting {start!r}: {lines}"
+    return lines[0]
+
+
+def _post(base: str, body: bytes) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        base + "/invocations",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.mark.slow
+def test_the_readme_serve_command_works_as_written_without_an_activated_venv(tmp_path, tracking):
+    """The README's ``mlflow models serve`` line, run by bash from the repository root with
+    no virtual environment on PATH (only the port is changed, to a free one), answers the
+    README's curl payload, and refuses an empty summary with a 400 that quotes nothing."""
+    _train(tmp_path)
+    serve = readme_command("PATH=")
+    assert "mlflow models serve" in serve and "-p 5001" in serve
+    port = free_port()
+    curl = readme_command("curl ")
+    payload = re.search(r"-d '(.+)'", curl)[1]
+    path = os.pathsep.join(
+        p for p in os.environ.get("PATH", "").split(os.pathsep) if p and Path(p) != VENV_BIN
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "VIRTUAL_ENV"))}
+    env.update(PATH=path or "/usr/bin:/bin", MLFLOW_TRACKING_URI=tracking)
+    before = _untracked()
+    with running(
+        ["/bin/bash", "-c", serve.replace("-p 5001", f"-p {port}")],
+        port=port,
+        env=env,
+        cwd=REPO,
+        logs=tmp_path,
+        health="/ping",
+        name="readme serve",
+    ) as base:
+        status, body = _post(base, payload.encode())
+        assert status == 200, body
+        (p,) = probabilities(pd.DataFrame(body["predictions"]))
+        assert 0 < p < 1
+        secret = "Jane Roe fell at the warehouse"
+        empty = {
+            "dataframe_split": {"columns": ["case_summary", "service"], "data": [["", secret]]}
+        }
+        status, body = _post(base, json.dumps(empty).encode())
+        assert status == 400, body
+        assert "stack_trace" not in body and "Jane" not in json.dumps(body)
+        status, body = _post(
+            base, json.dumps({"dataframe_split": {"columns": [], "data": []}}).encode()
+        )
+        assert status == 400 and "stack_trace" not in body, body
+    assert _untracked() == before  # the server left nothing in the repository
+
+
+def _untracked() -> set[str]:
+    out = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all", "--ignored"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return {line for line in out.splitlines() if not line[3:].startswith((".venv", "tests/"))}
