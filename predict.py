@@ -167,7 +167,7 @@ def _predict(args: argparse.Namespace, pending) -> int:
         _fail("nothing to score")
 
     loaded = _load(args.model, pending)
-    from models.output import render, write_csv
+    from models.output import render, write_results_csv
 
     detailed = not (args.csv or args.batch or args.paths)
     from models.scoring import score_rows
@@ -178,7 +178,7 @@ def _predict(args: argparse.Namespace, pending) -> int:
             result["extra"] = row["extra"]
     if args.csv:
         try:
-            write_csv(args.csv, rows, results, unscorable)
+            write_results_csv(args.csv, results, unscorable)
         except OSError as exc:
             _fail(f"--csv {args.csv}: cannot write it ({exc.strerror or exc})")
         print(f"wrote {len(results)} scored item(s) to {args.csv}", file=sys.stderr)

@@ -99,7 +99,7 @@ def _extra_columns(records: list[dict]) -> list[str]:
     return list(names)
 
 
-def write_csv(path: Path, rows: list[dict], results: list[dict], unscorable: list[dict]) -> Path:
+def write_results_csv(path: Path, results: list[dict], unscorable: list[dict]) -> Path:
     """One row per item: scored ones with probabilities, unscorable ones with the reason.
 
     A batch's extra columns (e.g. ``claim_id``) come right after ``row``, as they were;
