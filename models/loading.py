@@ -11,9 +11,11 @@ into memory, checks their hashes once more and loads the pipeline with the exact
 list recorded at training (:mod:`models.persistence`). Nothing is unpickled, and nothing
 placed in the cache folder is ever run.
 
-Speed: importing MLflow and opening its store takes about as long as importing
-scikit-learn and skops, so :class:`PendingLoad` asks the store in a child process while
-the caller imports and reads its input (``predict.py``); :func:`load` does both in turn.
+Speed: importing MLflow and opening a SQLite store costs about 2.5 s of CPU, more than
+the prediction. While a local store's file is unchanged its answer cannot change, so the
+answer is remembered, signed, beside the cache (:mod:`models.resolution_memo`); when the
+store must be asked, :class:`PendingLoad` does it in a child process while the caller
+imports and reads its input (``predict.py``).
 
 Models trained before the hashes were recorded load through MLflow's pyfunc loader, which
 applies the same type policy.
@@ -34,6 +36,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from data.config import CHAMPION_ALIAS, DEFAULT_MODEL_NAME, REPO_ROOT, WORK_DIR, tracking_uri
+from models.persistence import UntrustedModelError
+from models.resolution_memo import recall, remember, store_identity
 from models.tracking import NotInStore, TrackingUnreachable, ask, tracking_client
 
 logger = logging.getLogger(__name__)
@@ -100,10 +104,18 @@ def _not_found(uri: str, why: str) -> ModelNotFound:
     )
 
 
-def _cache_dir(name: str, version: str, run_id: str) -> Path:
+def _store_dir() -> Path:
+    """The cache folder of the current tracking store."""
     store = hashlib.sha256(tracking_uri().encode()).hexdigest()[:12]
-    root = Path(os.environ.get("IMR_MODEL_CACHE") or WORK_DIR / "model_cache")
-    return root / store / f"{name}-v{version}-{run_id}"
+    return Path(os.environ.get("IMR_MODEL_CACHE") or WORK_DIR / "model_cache") / store
+
+
+def _cache_dir(name: str, version: str, run_id: str) -> Path:
+    return _store_dir() / f"{name}-v{version}-{run_id}"
+
+
+class CacheChanged(UntrustedModelError):
+    """A cached model file went missing or changed after it was verified."""
 
 
 def _model_version(client, uri: str, name: str, alias: str | None, version: str | None):
@@ -143,7 +155,7 @@ def _fetch(run_id: str, name: str, expected: str, folder: Path) -> Path:
     """Download ``name`` from the run's artifacts into ``folder``, checking its hash."""
     import mlflow.artifacts
 
-    from models.persistence import UntrustedModelError, file_sha256
+    from models.persistence import file_sha256
 
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".download-") as tmp:
@@ -220,6 +232,7 @@ def resolve(uri: str = DEFAULT_MODEL_URI) -> Resolved:
     match = _REGISTRY_URI.match(uri)
     if not match:
         return Resolved(uri)
+    identity = store_identity()  # before asking: an answer is kept only if it stays so
     client = tracking_client()
     found = _model_version(client, uri, match["name"], match["alias"], match["version"])
     run_id = found.run_id
@@ -237,7 +250,7 @@ def resolve(uri: str = DEFAULT_MODEL_URI) -> Resolved:
         return Resolved(uri, run_id, str(found.version))
     folder = _cache_dir(match["name"], str(found.version), run_id)
     _verified_files(run_id, files, folder)
-    return Resolved(
+    resolved = Resolved(
         uri,
         run_id,
         str(found.version),
@@ -246,6 +259,8 @@ def resolve(uri: str = DEFAULT_MODEL_URI) -> Resolved:
         str(folder),
         _baseline(run_id),
     )
+    remember(_store_dir(), uri, identity, asdict(resolved))
+    return resolved
 
 
 def _load_with_mlflow(uri: str) -> LoadedModel:
@@ -264,19 +279,19 @@ def _load_with_mlflow(uri: str) -> LoadedModel:
 
 def load_resolved(resolved: Resolved) -> LoadedModel:
     """The pipeline of a :class:`Resolved` model, read once and checked against its hashes."""
-    from models.persistence import UntrustedModelError, load_pipeline_bytes, types_path
+    from models.persistence import load_pipeline_bytes, types_path
 
     if resolved.files is None:
         return _load_with_mlflow(resolved.uri)
     folder = Path(resolved.folder)
     data = {}
     for name, expected in resolved.files.items():
-        content = (folder / name).read_bytes()
+        try:
+            content = (folder / name).read_bytes()
+        except OSError as exc:
+            raise CacheChanged(f"model cache file {folder / name} is unreadable ({exc})") from exc
         if hashlib.sha256(content).hexdigest() != expected:
-            raise UntrustedModelError(
-                f"model cache file {folder / name} changed while it was being loaded; "
-                "run the command again"
-            )
+            raise CacheChanged(f"model cache file {folder / name} changed after it was verified")
         data[name] = content
     listing = types_path(Path(resolved.pipeline_file)).name
     try:
@@ -293,15 +308,24 @@ def load_resolved(resolved: Resolved) -> LoadedModel:
     return LoadedModel(resolved.uri, pipeline, resolved.run_id, resolved.baseline)
 
 
+def _load_answer(answer: dict) -> LoadedModel | None:
+    """The model of a store's answer, or ``None`` when its cache files changed since."""
+    try:
+        return load_resolved(Resolved(**answer))
+    except CacheChanged as exc:
+        logger.info("%s; asking the tracking store again", exc)
+        return None
+
+
 def load(uri: str = DEFAULT_MODEL_URI) -> LoadedModel:
     """Load the model at ``uri`` and reach its scikit-learn pipeline (see :func:`resolve`)."""
-    return load_resolved(resolve(uri))
+    answer = recall(_store_dir(), uri)
+    loaded = _load_answer(answer) if answer else None
+    return loaded or load_resolved(resolve(uri))
 
 
 def _reportable() -> dict[str, type[Exception]]:
     """Errors a resolving child reports by name, raised again in the parent."""
-    from models.persistence import UntrustedModelError
-
     return {cls.__name__: cls for cls in (ModelNotFound, TrackingUnreachable, UntrustedModelError)}
 
 
@@ -315,6 +339,10 @@ class PendingLoad:
 
     def __init__(self, uri: str = DEFAULT_MODEL_URI):
         self.uri = uri
+        self._child = None
+        self._answer = recall(_store_dir(), uri)
+        if self._answer:
+            return  # the store is unchanged since it last answered: nothing to ask
         code = (
             "import sys; sys.path.insert(0, sys.argv[1]); "
             "from models.loading import _resolve_in_child; _resolve_in_child(sys.argv[2])"
@@ -327,6 +355,8 @@ class PendingLoad:
 
     def result(self) -> LoadedModel:
         """Wait for the child's answer, then load the pipeline here."""
+        if self._answer:
+            return _load_answer(self._answer) or load(self.uri)
         if self._child.poll() is None:
             import skops.io  # noqa: F401  (meanwhile: the loader's imports, ~1 s of the wait)
         try:
@@ -348,11 +378,11 @@ class PendingLoad:
             return load(self.uri)
         if "error" in answer:
             raise _reportable()[answer["error"]](answer["message"])
-        return load_resolved(Resolved(**answer))
+        return _load_answer(answer) or load(self.uri)
 
     def cancel(self) -> None:
         """Stop the child if it still runs (it removes its temporary download folders)."""
-        if self._child.poll() is None:
+        if self._child is not None and self._child.poll() is None:
             self._child.terminate()
             try:
                 self._child.wait(timeout=10)

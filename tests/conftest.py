@@ -19,6 +19,21 @@ DWC_DIR = SHARED_LETTERS_DIR / "dwc"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cache_key(tmp_path_factory):
+    """The model cache's signing key lives in a temporary folder, never in the user's home."""
+    import os
+
+    path = tmp_path_factory.mktemp("cache-key") / "cache.key"
+    old = os.environ.get("IMR_CACHE_KEY")
+    os.environ["IMR_CACHE_KEY"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("IMR_CACHE_KEY", None)
+    else:
+        os.environ["IMR_CACHE_KEY"] = old
+
+
 @pytest.fixture
 def tracking(tmp_path, monkeypatch):
     """A throw-away MLflow SQLite store for one test, in a temporary working directory."""

@@ -241,6 +241,55 @@ def test_the_served_model_refuses_a_tampered_pipeline_artifact(store, tmp_path):
     assert not marker.exists()
 
 
+def test_an_unchanged_store_is_not_asked_again_and_a_changed_one_is(store, reference_p):
+    from models.loading import PendingLoad
+
+    pending = PendingLoad()  # the reference prediction left a signed answer
+    assert pending._child is None
+    assert score_one(pending.result()) == pytest.approx(reference_p)
+    client = mlflow.MlflowClient()
+    client.set_registered_model_tag("imr-outcome", "touched", str(time.time()))
+    pending = PendingLoad()  # the store was written to: ask it
+    try:
+        assert pending._child is not None
+        assert score_one(pending.result()) == pytest.approx(reference_p)
+    finally:
+        pending.cancel()
+    assert PendingLoad()._child is None  # ... and its answer is remembered again
+
+
+def score_one(loaded) -> float:
+    from models.drafts import draft_rows
+    from models.scoring import score_rows
+
+    rows, _ = draft_rows(SUMMARY, ["MRI of the lumbar spine"])
+    return score_rows(loaded, rows, detailed=False)[0]["p_overturned"]
+
+
+def test_an_edited_or_unsigned_answer_is_ignored(store, reference_p, cache_key, caplog):
+    from models.loading import PendingLoad, _store_dir
+
+    (memo,) = _store_dir().glob("answer-*.json")
+    genuine = memo.read_text()
+    forged = json.loads(genuine)
+    forged["answer"]["files"]["pipeline.skops"] = "0" * 64  # e.g. to admit another file
+    try:
+        memo.write_text(json.dumps(forged))
+        pending = PendingLoad()
+        pending.cancel()
+        assert pending._child is not None
+        assert "signature does not match" in caplog.text
+        memo.write_text(genuine)
+        assert PendingLoad()._child is None
+        cache_key.chmod(0o644)  # a key others can read signs nothing
+        pending = PendingLoad()
+        pending.cancel()
+        assert pending._child is not None
+    finally:
+        cache_key.chmod(0o600)
+        memo.write_text(genuine)
+
+
 # --- 5. rows fail alone -----------------------------------------------------------------------
 
 
