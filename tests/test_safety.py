@@ -327,6 +327,18 @@ def test_batch_bad_rows_fail_alone_and_extra_columns_are_kept(store, tmp_path):
     assert (table.loc[~scored, "error"] != "").all()
 
 
+def test_batch_columns_named_like_outputs_are_refused(tmp_path):
+    from models.drafts import RESERVED_COLUMNS, InputError, batch_rows
+    from models.output import CSV_COLUMNS
+
+    assert set(CSV_COLUMNS) - {"service"} <= set(RESERVED_COLUMNS)
+    pd.DataFrame({"case_summary": [SUMMARY], "service": ["MRI"], "p_overturned": ["0.9"]}).to_csv(
+        tmp_path / "cases.csv", index=False
+    )
+    with pytest.raises(InputError, match="'p_overturned' would be overwritten"):
+        batch_rows(tmp_path / "cases.csv")
+
+
 def test_batch_rows_are_keyed_by_an_id_column(store, tmp_path):
     _, env, _ = store
     pd.DataFrame(
