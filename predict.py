@@ -83,16 +83,17 @@ def _rows_from_letters(paths: list[Path]) -> tuple[list[dict], list[dict]]:
     from models.drafts import letters_rows, split_unscorable
 
     rows, failed = letters_rows(paths)
-    # each reason names its file, as the reasons of batch rows and case services do
-    failed = [{**bad, "error": f"{bad['source_file']}: {bad['error']}"} for bad in failed]
     rows, empty = split_unscorable(rows)
     return rows, failed + empty
 
 
 def _report_unscorable(unscorable: list[dict]) -> None:
-    """One line per unscorable item; each reason already names its file, row or item."""
+    """One line per unscorable item, naming its file (or row, or item) and the reason."""
     for bad in unscorable:
-        print(f"cannot score {bad['error']}", file=sys.stderr)
+        error, where = bad["error"], bad.get("source_file")
+        if where and not error.startswith(str(where)):  # batch and case reasons name it
+            error = f"{where}: {error}"
+        print(f"cannot score {error}", file=sys.stderr)
 
 
 def predict_parser() -> argparse.ArgumentParser:
@@ -137,7 +138,7 @@ def predict(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace, pending) -> int:
-    from models.drafts import InputError, batch_rows, draft_rows, read_case_file
+    from models.drafts import InputError, batch_rows, draft_items, read_case_file
 
     unscorable: list[dict] = []
     try:
@@ -146,7 +147,7 @@ def _predict(args: argparse.Namespace, pending) -> int:
         elif args.summary or args.service:
             if not args.summary:
                 _fail("--service needs --summary FILE (or --summary - for stdin)")
-            rows, unscorable = draft_rows(
+            rows, unscorable = draft_items(
                 _read(args.summary, "--summary"),
                 list(args.service or []),
                 source=f"--summary {args.summary}",
@@ -167,7 +168,7 @@ def _predict(args: argparse.Namespace, pending) -> int:
         _fail("nothing to score")
 
     loaded = _load(args.model, pending)
-    from models.output import render, write_results_csv
+    from models.output import render, write_csv
 
     detailed = not (args.csv or args.batch or args.paths)
     from models.scoring import score_rows
@@ -178,7 +179,7 @@ def _predict(args: argparse.Namespace, pending) -> int:
             result["extra"] = row["extra"]
     if args.csv:
         try:
-            write_results_csv(args.csv, results, unscorable)
+            write_csv(args.csv, rows, results, unscorable)
         except OSError as exc:
             _fail(f"--csv {args.csv}: cannot write it ({exc.strerror or exc})")
         print(f"wrote {len(results)} scored item(s) to {args.csv}", file=sys.stderr)

@@ -10,7 +10,6 @@ leading ``'``, which spreadsheets show as text. Numbers are written as they are.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pandas only where a frame is written: safe_row needs none
@@ -59,7 +58,7 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
-def write_csv(frame: pd.DataFrame, path: Path | str, **to_csv) -> Path:
-    """Write ``frame`` to ``path`` as a spreadsheet-safe CSV (``to_csv`` options pass on)."""
+def write_csv(frame: pd.DataFrame, path, **to_csv) -> None:
+    """Write ``frame`` to ``path`` (a file name or a text buffer) as a spreadsheet-safe CSV
+    (``to_csv`` options pass on)."""
     spreadsheet_safe(frame).to_csv(path, **to_csv)
-    return Path(path)

@@ -134,6 +134,33 @@ def draft_rows(
     injury_date=None,
     ur_denial_date=None,
     claims_admin_guideline: str | None = None,
+) -> list[dict]:
+    """Validated pre-filing rows, one per service; ``InputError`` for any bad one.
+
+    For callers that take a draft whole (the web form); :func:`draft_items` sets a bad
+    service aside instead.
+    """
+    rows, unscorable = draft_items(
+        case_summary,
+        services,
+        source=source,
+        injury_date=injury_date,
+        ur_denial_date=ur_denial_date,
+        claims_admin_guideline=claims_admin_guideline,
+    )
+    if unscorable:
+        raise InputError(unscorable[0]["error"])
+    return rows
+
+
+def draft_items(
+    case_summary: str,
+    services: list[str],
+    *,
+    source: str = "draft",
+    injury_date=None,
+    ur_denial_date=None,
+    claims_admin_guideline: str | None = None,
 ) -> tuple[list[dict], list[dict]]:
     """(validated pre-filing rows, one per good service; unscorable services with reasons).
 
@@ -191,7 +218,7 @@ def case_rows(payload: object, source: str) -> tuple[list[dict], list[dict]]:
             raise InputError(
                 f"{source}: field '{name}' must be a JSON {'array' if kind is list else 'string'}"
             )
-    return draft_rows(
+    return draft_items(
         payload["case_summary"],
         payload["services"],
         source=source,
@@ -337,7 +364,7 @@ def batch_rows(path: Path, data: bytes | None = None) -> tuple[list[dict], list[
         extra = {c: record[c] for c in extras}
         source = f"{path} {_batch_key(record, number)}"
         try:
-            rows, unscorable = draft_rows(
+            rows, unscorable = draft_items(
                 record["case_summary"],
                 [record["service"]],
                 source=source,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
@@ -99,17 +98,21 @@ def _extra_columns(records: list[dict]) -> list[str]:
     return list(names)
 
 
-def write_results_csv(path: Path, results: list[dict], unscorable: list[dict]) -> Path:
-    """One row per item: scored ones with probabilities, unscorable ones with the reason.
+def write_csv(path, rows: list[dict], results: list[dict], unscorable: list[dict]) -> None:
+    """One row per item to ``path`` (a file name or a text buffer): scored ones with their
+    probabilities, unscorable ones with the reason.
 
-    A batch's extra columns (e.g. ``claim_id``) come right after ``row``, as they were;
-    rows keep the input's order. Standard columns that are empty throughout are left out.
-    The file is spreadsheet-safe (:mod:`data.csv_output`).
+    A batch's extra columns (e.g. ``claim_id``, carried under ``extra`` in its rows and
+    unscorable entries) come right after ``row``, as they were; rows keep the input's
+    order. Standard columns empty throughout are left out. The file is spreadsheet-safe
+    (:mod:`data.csv_output`).
     """
-    extras = _extra_columns([*results, *unscorable])
+    extra_by_row = {r["row"]: r["extra"] for r in rows if "row" in r and r.get("extra")}
+    items = [{**r, "extra": r.get("extra") or extra_by_row.get(r.get("row"), {})} for r in results]
+    items += unscorable
+    extras = _extra_columns(items)
     records = [
-        {**{k: item.get(k) for k in CSV_COLUMNS}, **(item.get("extra") or {})}
-        for item in (*results, *unscorable)
+        {**{k: item.get(k) for k in CSV_COLUMNS}, **(item.get("extra") or {})} for item in items
     ]
     if records and all(r.get("row") is not None for r in records):
         records.sort(key=lambda r: r["row"])
@@ -117,7 +120,7 @@ def write_results_csv(path: Path, results: list[dict], unscorable: list[dict]) -
     columns = [*CSV_COLUMNS[:at], *extras, *CSV_COLUMNS[at:]]
     frame = pd.DataFrame(records, columns=columns)
     empty = [c for c in CSV_COLUMNS if frame[c].isna().all()]
-    return write_safe_csv(frame.drop(columns=empty), path, index=False)
+    write_safe_csv(frame.drop(columns=empty), path, index=False)
 
 
 def importance_tables(loaded) -> pd.DataFrame | None:

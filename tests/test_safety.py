@@ -262,7 +262,7 @@ def score_one(loaded) -> float:
     from models.drafts import draft_rows
     from models.scoring import score_rows
 
-    rows, _ = draft_rows(SUMMARY, ["MRI of the lumbar spine"])
+    rows = draft_rows(SUMMARY, ["MRI of the lumbar spine"])
     return score_rows(loaded, rows, detailed=False)[0]["p_overturned"]
 
 
@@ -371,6 +371,16 @@ def test_case_json_nested_100k_levels_is_a_clear_error(store):
         assert run.returncode == 2
         assert "nested too deeply" in run.stderr
         assert "Traceback" not in run.stderr
+
+
+def test_a_draft_taken_whole_refuses_a_bad_service_and_draft_items_sets_it_aside():
+    from models.drafts import InputError, draft_items, draft_rows
+
+    with pytest.raises(InputError, match="service 2"):
+        draft_rows(SUMMARY, ["MRI of the knee", " 12 # "])
+    rows, bad = draft_items(SUMMARY, ["MRI of the knee", " 12 # "])
+    assert [r["service"] for r in rows] == ["MRI of the knee"]
+    assert [b["item_index"] for b in bad] == [1]
 
 
 def test_wrong_types_in_a_case_are_named():
