@@ -251,12 +251,13 @@ def serve_parser() -> argparse.ArgumentParser:
 
 def serve(args: argparse.Namespace) -> int:
     """Serve the web page (``web/``) until Ctrl-C."""
-    from models.loading import ModelNotFound
+    from models.loading import ModelNotFound, TrackingUnreachable
+    from models.persistence import UntrustedModelError
     from web.server import serve as serve_page
 
     try:
         return serve_page(args.model, args.host, args.port)
-    except ModelNotFound as exc:
+    except (ModelNotFound, TrackingUnreachable, UntrustedModelError) as exc:
         _fail(str(exc))
 
 

@@ -118,12 +118,15 @@ class CacheChanged(UntrustedModelError):
     """A cached model file went missing or changed after it was verified."""
 
 
-def _model_version(client, uri: str, name: str, alias: str | None, version: str | None):
-    """The registry's answer for ``uri`` (public client), or ``ModelNotFound``."""
+def _check_store_exists(uri: str) -> None:
+    """``ModelNotFound`` for a SQLite store that does not exist (MLflow would create it)."""
     store = tracking_uri()
     if store.startswith("sqlite:///") and not Path(store.removeprefix("sqlite:///")).is_file():
-        # asking MLflow would create an empty store file here
         raise _not_found(uri, f"no store file {store.removeprefix('sqlite:///')}")
+
+
+def _model_version(client, uri: str, name: str, alias: str | None, version: str | None):
+    """The registry's answer for ``uri`` (public client), or ``ModelNotFound``."""
     try:
         if alias:
             return ask(
@@ -233,6 +236,7 @@ def resolve(uri: str = DEFAULT_MODEL_URI) -> Resolved:
     if not match:
         return Resolved(uri)
     identity = store_identity()  # before asking: an answer is kept only if it stays so
+    _check_store_exists(uri)
     client = tracking_client()
     found = _model_version(client, uri, match["name"], match["alias"], match["version"])
     run_id = found.run_id

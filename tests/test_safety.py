@@ -508,6 +508,24 @@ def test_importances_png_says_where_it_wrote(store, tmp_path):
     assert (tmp_path / "i.png").stat().st_size > 1000
 
 
+NO_STORE_COMMANDS = [
+    ["--summary", "SUMMARY", "--service", "MRI"],
+    ["importances"],
+    ["serve", "--port", "0"],
+]
+
+
+@pytest.mark.parametrize("args", NO_STORE_COMMANDS)
+def test_no_store_yet_says_train_first_and_creates_none(tmp_path, args):
+    (tmp_path / "s.txt").write_text(SUMMARY)
+    args = [a.replace("SUMMARY", str(tmp_path / "s.txt")) for a in args]
+    env = {"MLFLOW_TRACKING_URI": "sqlite:///mlflow.db", "IMR_MODEL_CACHE": str(tmp_path / "c")}
+    run = cli("predict.py", args, env, cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert "train one first" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "mlruns").exists()
+
+
 @pytest.mark.parametrize("script", ["predict.py", "train.py"])
 def test_an_unreachable_tracking_server_fails_fast_naming_it(tmp_path, script):
     uri = f"http://127.0.0.1:{free_port()}"
