@@ -5,8 +5,9 @@
 Only letters not yet in the dataset are ingested; the model is retrained on everything.
 The run goes to MLflow (``MLFLOW_TRACKING_URI``, default ``sqlite:///mlflow.db``) and the
 model to the registry; the ``champion`` alias moves only if the new model is better.
-Exit status: 0 trained, 2 bad input (nothing to train on, too few letters of a decision for
-the folds, a tracking store that does not answer), 3 another training is running.
+Exit status: 0 trained (or nothing new to train on), 2 bad input (nothing to train on,
+too few letters of a decision for the folds, a tracking store that does not answer),
+3 another training is running.
 """
 
 from __future__ import annotations
@@ -33,8 +34,14 @@ def main(
     folds: Annotated[int, typer.Option(help="Letter-grouped CV folds.")] = 5,
     candidate: Annotated[
         list[str] | None,
-        typer.Option(help="Restrict to these candidates (text_logreg, logreg, gbm)."),
+        typer.Option(
+            help="Candidates to compare (default guideline; also guideline_core, text_logreg, "
+            "logreg, gbm)."
+        ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Retrain even when nothing has changed.")
+    ] = False,
 ) -> None:
     """Ingest, train, evaluate, log to MLflow, register and decide promotion."""
     from rich.console import Console
@@ -42,7 +49,7 @@ def main(
     from data.dataset import DatasetBusy
     from models.report import print_training_report
     from models.tracking import TrackingUnreachable
-    from models.training import DEFAULT_CANDIDATES, TrainingError, train
+    from models.training import DEFAULT_CANDIDATES, NothingToRetrain, TrainingError, train
 
     console = Console(stderr=True)
     for path in letters or []:
@@ -51,6 +58,12 @@ def main(
             raise typer.Exit(2)
     try:
         with console.status("training") as status:
+
+            def step(message: str) -> None:
+                # a line per stage (the spinner alone shows nothing without a terminal)
+                console.print(f"[dim]- {message}[/dim]")
+                status.update(message)
+
             result = train(
                 letters,
                 dataset_dir=dataset,
@@ -59,11 +72,15 @@ def main(
                 seed=seed,
                 n_splits=folds,
                 candidates=tuple(candidate) if candidate else DEFAULT_CANDIDATES,
-                step=lambda message: status.update(message),
+                step=step,
+                force=force,
             )
     except (TrainingError, TrackingUnreachable) as exc:
         console.print(f"error: {exc}")
         raise typer.Exit(2) from exc
+    except NothingToRetrain as exc:
+        console.print(str(exc))
+        raise typer.Exit(0) from exc
     except DatasetBusy as exc:
         console.print(f"error: {exc}")
         raise typer.Exit(3) from exc

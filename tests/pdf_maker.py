@@ -39,6 +39,16 @@ def text_pdf(lines: list[str], *, lines_per_page: int = LINES_PER_PAGE) -> bytes
         b" ".join(b"%d 0 R" % k for k in kids),
         len(kids),
     )
+    return pdf_from_objects(objects)
+
+
+def blank_pdf(pages: int = 1) -> bytes:
+    """A PDF of empty pages: what a scan without OCR looks like to a text extractor."""
+    return text_pdf([""] * pages, lines_per_page=1)
+
+
+def pdf_from_objects(objects: list[bytes]) -> bytes:
+    """A PDF from its objects (object 1 is the catalog), with a correct xref table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -53,8 +63,3 @@ def text_pdf(lines: list[str], *, lines_per_page: int = LINES_PER_PAGE) -> bytes
         xref,
     )
     return bytes(out)
-
-
-def blank_pdf(pages: int = 1) -> bytes:
-    """A PDF of empty pages: what a scan without OCR looks like to a text extractor."""
-    return text_pdf([""] * pages, lines_per_page=1)
