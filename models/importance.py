@@ -25,6 +25,8 @@ _FAMILIES = (
     ("service__", "service text"),
     ("service_cat", "service category"),
     ("service_med", "service category"),
+    ("imaging_supports", "imaging and diagnostics"),
+    ("repeat_imaging", "imaging and diagnostics"),
     ("request", "requested amount"),
     ("prior_", "prior therapy"),
     ("guideline_", "guideline stance"),
