@@ -49,8 +49,8 @@ def _read(path: str, what: str) -> str:
 
 def _load(model_uri: str, pending=None):
     """The model (from ``pending``, a ``PendingLoad`` started earlier, if given); exit 2 if not."""
-    from models.loading import ModelNotFound, TrackingUnreachable, load
-    from models.persistence import UntrustedModelError
+    from models.store.loading import ModelNotFound, TrackingUnreachable, load
+    from models.store.persistence import UntrustedModelError
 
     try:
         return pending.result() if pending else load(model_uri)
@@ -80,7 +80,7 @@ def _positive(text: str) -> int:
 
 
 def _rows_from_letters(paths: list[Path]) -> tuple[list[dict], list[dict]]:
-    from models.drafts import letters_rows, split_unscorable
+    from models.scoring.drafts import letters_rows, split_unscorable
 
     rows, failed = letters_rows(paths)
     rows, empty = split_unscorable(rows)
@@ -127,7 +127,7 @@ def predict(args: argparse.Namespace) -> int:
         _fail("give exactly one input: --summary with --service, --case, --batch, or letter paths")
     if args.csv:
         _check_output(args.csv, "--csv")
-    from models.loading import PendingLoad
+    from models.store.loading import PendingLoad
 
     # the tracking store is asked in a child process while this one reads the input
     pending = PendingLoad(args.model)
@@ -138,7 +138,7 @@ def predict(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace, pending) -> int:
-    from models.drafts import InputError, batch_rows, draft_items, read_case_file
+    from models.scoring.drafts import InputError, batch_rows, draft_items, read_case_file
 
     unscorable: list[dict] = []
     try:
@@ -168,10 +168,10 @@ def _predict(args: argparse.Namespace, pending) -> int:
         _fail("nothing to score")
 
     loaded = _load(args.model, pending)
-    from models.output import render, write_csv
+    from models.scoring.output import render, write_csv
 
     detailed = not (args.csv or args.batch or args.paths)
-    from models.scoring import score_rows
+    from models.scoring.score import score_rows
 
     results = score_rows(loaded, rows, with_what_if=detailed and args.what_if, detailed=detailed)
     for row, result in zip(rows, results, strict=True):
@@ -208,8 +208,8 @@ def importances_parser() -> argparse.ArgumentParser:
 
 def importances(args: argparse.Namespace) -> int:
     """Print (and optionally plot) the champion's importances."""
-    from models.output import importance_tables, render_importances
-    from models.tracking import TrackingUnreachable
+    from models.scoring.output import importance_tables, render_importances
+    from models.store.tracking import TrackingUnreachable
 
     if args.png:
         _check_output(args.png, "--png", ".png")
@@ -251,8 +251,8 @@ def serve_parser() -> argparse.ArgumentParser:
 
 def serve(args: argparse.Namespace) -> int:
     """Serve the web page (``web/``) until Ctrl-C."""
-    from models.loading import ModelNotFound, TrackingUnreachable
-    from models.persistence import UntrustedModelError
+    from models.store.loading import ModelNotFound, TrackingUnreachable
+    from models.store.persistence import UntrustedModelError
     from web.server import serve as serve_page
 
     try:

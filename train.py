@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from data.config import DEFAULT_DATASET_DIR, DEFAULT_EXPERIMENT, DEFAULT_MODEL_NAME
+from settings import DEFAULT_DATASET_DIR, DEFAULT_EXPERIMENT, DEFAULT_MODEL_NAME
 
 app = typer.Typer(add_completion=False, help=__doc__, pretty_exceptions_enable=False)
 
@@ -32,13 +32,6 @@ def main(
     model_name: Annotated[str, typer.Option(help="Registered model name.")] = DEFAULT_MODEL_NAME,
     seed: Annotated[int, typer.Option(help="Random seed for folds and models.")] = 0,
     folds: Annotated[int, typer.Option(help="Letter-grouped CV folds.")] = 5,
-    candidate: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Candidates to compare (default guideline; also guideline_core, text_logreg, "
-            "logreg, gbm)."
-        ),
-    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Retrain even when nothing has changed.")
     ] = False,
@@ -46,10 +39,10 @@ def main(
     """Ingest, train, evaluate, log to MLflow, register and decide promotion."""
     from rich.console import Console
 
-    from data.dataset import DatasetBusy
-    from models.report import print_training_report
-    from models.tracking import TrackingUnreachable
-    from models.training import DEFAULT_CANDIDATES, NothingToRetrain, TrainingError, train
+    from data.ingest.dataset import DatasetBusy
+    from models.store.tracking import TrackingUnreachable
+    from models.training import NothingToRetrain, TrainingError, train
+    from models.training_report import print_training_report
 
     console = Console(stderr=True)
     for path in letters or []:
@@ -71,7 +64,6 @@ def main(
                 model_name=model_name,
                 seed=seed,
                 n_splits=folds,
-                candidates=tuple(candidate) if candidate else DEFAULT_CANDIDATES,
                 step=step,
                 force=force,
             )

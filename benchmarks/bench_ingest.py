@@ -21,9 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from data.config import SHARED_LETTERS_DIR
 from data.ingest import ingest
-from data.letter_text import letter_text
+from data.letters.text import letter_text
+from settings import SHARED_LETTERS_DIR
 
 
 def extraction(pdfs: list[Path]) -> None:

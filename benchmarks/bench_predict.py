@@ -32,8 +32,8 @@ SUMMARY = (
 
 
 def batch_items(n: int) -> tuple[pd.DataFrame, str]:
-    from data.config import SHARED_LETTERS_DIR
     from data.ingest import dataset_or_shared_letters, ingest
+    from settings import SHARED_LETTERS_DIR
 
     with tempfile.TemporaryDirectory() as tmp:
         if (SHARED_LETTERS_DIR / "dwc").is_dir():

@@ -10,7 +10,7 @@ first. In each process the real items are replicated ``--copies`` times, each co
 letter with its own summary text (a suffix), and every pass starts with
 :func:`features.clear_caches`, so every pass pays for the whole extraction. Timed per pass:
 
-* ``extract_row``: :func:`features.structured.extract_row` over every item;
+* ``extract_row``: :func:`features.facts.extract_row` over every item;
 * ``guideline``: ``GuidelineFeatures.transform`` over every item (the default model's
   features: the guideline criteria, which read ``extract_row`` and their own cues).
 
@@ -80,8 +80,9 @@ def run_variant(variant: str, dataset: str | None, copies: int, passes: int) -> 
     features.fast_regex.LOOKAHEAD = variant == "lookahead"
     start = time.perf_counter()
     import features
+    from features.facts import extract_row
     from features.guideline import GuidelineFeatures
-    from features.structured import PRE_FILING_COLUMNS, extract_row
+    from settings import PRE_FILING_COLUMNS
 
     import_seconds = time.perf_counter() - start
     items, letters = _items(dataset, copies)

@@ -17,19 +17,19 @@ import pandas as pd
 from data.ingest import dataset_or_shared_letters
 from features.guideline import with_letter_services
 from models import evaluation
-from models.candidates import build_guideline, build_guideline_core, fit_model
+from models.recipe import build_model, fit_model
 
 
 def _variants():
     def platt():
-        model = build_guideline(0)
+        model = build_model()
         model.steps[-1][1].set_params(platt=True)
         return model
 
     return {
-        "guideline": lambda: build_guideline(0),
+        "guideline": build_model,
         "guideline + Platt": platt,
-        "guideline_core": lambda: build_guideline_core(0),
+        "guideline_core": lambda: build_model(core_only=True),
     }
 
 

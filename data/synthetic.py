@@ -1,7 +1,7 @@
 """Synthetic determination letters with a known probability of being overturned.
 
 For demos, scale tests and calibration checks only: **never a measure of model quality**.
-Every letter carries :data:`data.config.SYNTHETIC_MARKER` on its first line, which the parser
+Every letter carries :data:`settings.SYNTHETIC_MARKER` on its first line, which the parser
 records as ``synthetic=True``.
 
 Ground truth. Each letter states, in its case summary, facts a reviewer weighs: sessions
@@ -30,8 +30,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from data.config import SYNTHETIC_MARKER
 from data.csv_output import safe_row
+from settings import SYNTHETIC_MARKER
 
 INTERCEPT = -2.4
 W_FAILURE = 1.3

@@ -3,7 +3,7 @@
 The feature modules cache their work per text (items of one letter share a case summary,
 and a cross-validation transforms each row once per fold). Those caches are bounded, but
 they hold case summaries, which are medical text: :func:`clear_caches` empties them all,
-and a served process calls it after each request (:func:`models.scoring.score_rows`).
+and a served process calls it after each request (:func:`models.scoring.score.score_rows`).
 """
 
 from __future__ import annotations

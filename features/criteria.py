@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from features import extractors as ex
+from features.facts import extract_row
 from features.services import (
     NOT_RECOMMENDED,
     PERIOPERATIVE,
@@ -43,7 +44,6 @@ from features.services import (
     ServiceKind,
     service_kind,
 )
-from features.structured import extract_row
 
 MET, NOT_MET, NOT_DOCUMENTED = "met", "not_met", "not_documented"
 

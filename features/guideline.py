@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from features.criteria import FEATURES, assess
-from features.structured import PRE_FILING_COLUMNS
+from settings import PRE_FILING_COLUMNS
 
 REQUIRED_COLUMNS = ("case_summary", "service")
 #: Everything the step may read: the pre-filing columns and the draft's list of services.

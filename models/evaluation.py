@@ -17,16 +17,20 @@ from sklearn.metrics import average_precision_score, brier_score_loss, log_loss,
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
-from data.config import POSITIVE_LABEL
 from features.extractors import service_category
-from models.candidates import LetterFolds
+from models.published_rates import shrunk_rate
+from settings import POSITIVE_LABEL
 
-#: Pseudo-count that shrinks a category's overturn rate toward the training prior.
-CATEGORY_SHRINKAGE = 10.0
 #: Per-category metrics only where a category has this many items and 3+ of each class.
 MIN_CATEGORY_ITEMS = 30
 TEMPORAL_TRAIN_SHARE = 0.75
 _EPS = 1e-6
+
+
+#: Above this many letters a plain group split is used: scikit-learn's stratified group
+#: split searches every group against every fold (39 s of a 10k-item training), and with
+#: thousands of letters a 1-in-9 outcome balances itself well enough.
+STRATIFY_UP_TO = 2000
 
 
 def labels(items: pd.DataFrame) -> np.ndarray:
@@ -97,7 +101,7 @@ def baseline_predictions(
         if category not in frame.index:
             return target
         row = frame.loc[category]
-        return (row["sum"] + CATEGORY_SHRINKAGE * target) / (row["count"] + CATEGORY_SHRINKAGE)
+        return shrunk_rate(row["sum"], row["count"], target)
 
     category = np.asarray([rate(c) for c in cat_test], dtype=float)
     return np.full(len(cat_test), prior), category
@@ -157,7 +161,7 @@ def grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int, seed: int):
     positive_groups = len(set(groups[y == 1]))
     n_groups = len(set(groups))
     n_splits = max(2, min(n_splits, positive_groups, n_groups))
-    if n_groups > LetterFolds.STRATIFY_UP_TO:  # stratifying many letters is slow, and moot
+    if n_groups > STRATIFY_UP_TO:  # stratifying many letters is slow, and moot
         splitter = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     else:
         splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)

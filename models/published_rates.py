@@ -14,13 +14,15 @@ import csv
 import logging
 from pathlib import Path
 
-from data.config import SHARED_DIR
+from settings import SHARED_DIR
 
 logger = logging.getLogger(__name__)
 
 PUBLISHED_RATES_FILE = SHARED_DIR / "stats" / "published_overturn_rates.csv"
-#: How many items' worth of weight the published rate gets against the training letters.
-PSEUDO_ITEMS = 20.0
+#: How many items' worth of weight the published rate (or the training prior) gets against
+#: a category's training letters: the one shrinkage of the project, used by the evaluated
+#: category-rate baseline and by the rate users are shown alike.
+PSEUDO_ITEMS = 10.0
 #: The publishers' category names -> the service categories they speak for.
 CATEGORY_OF = {
     "all": "_overall",

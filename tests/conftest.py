@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from data.config import SHARED_LETTERS_DIR
+from settings import SHARED_LETTERS_DIR
 
 SEEDS_DIR = SHARED_LETTERS_DIR / "seeds"
 DWC_DIR = SHARED_LETTERS_DIR / "dwc"
@@ -69,8 +69,8 @@ def seeds_gold(seeds_dir) -> dict:
 @pytest.fixture(scope="session")
 def dwc_letters(dwc_dir):
     """Every DWC letter parsed once: {file name: ParsedLetter}."""
-    from data.letter_parser import parse_letter
-    from data.letter_text import letter_text
+    from data.letters.parser import parse_letter
+    from data.letters.text import letter_text
 
     return {p.name: parse_letter(letter_text(p)) for p in sorted(dwc_dir.glob("*.pdf"))}
 
@@ -113,7 +113,7 @@ def web_store(tmp_path_factory) -> TrainedStore:
     import mlflow
 
     from data.synthetic import generate_corpus
-    from models.loading import load
+    from models.store.loading import load
     from models.training import train
     from web.model_info import read_model_info
 

@@ -157,7 +157,7 @@ def write_hostile_folder(folder: Path, *, bomb_gib: int = 4, twins_of: Path | No
     ways: re-extracted to text, with a trailing PDF comment, and under names that are not
     UTF-8 or hold a newline: all ``duplicate``.
     """
-    from data.letter_text import letter_text
+    from data.letters.text import letter_text
 
     folder.mkdir(parents=True, exist_ok=True)
     expected = {

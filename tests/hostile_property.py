@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from data.ingest import ingest
-from data.parse_pool import ParseLimits
+from data.letters.pool import ParseLimits
 from tests import hostile_files as hostile
 from tests.letters import letter
 from tests.pdf_maker import text_pdf

@@ -24,11 +24,6 @@ _OPTIMISED = re.compile(r"\(\?=\[((?:\\.|[^\\\]])+)\]\)\(\?:(.*)\)", re.DOTALL)
 
 def _feature_patterns() -> list[re.Pattern]:
     """Every compiled pattern held by the feature modules (module globals and containers)."""
-    import features.criteria
-    import features.extractors
-    import features.guideline
-    import features.services
-    import features.structured  # noqa: F401  (imported for their patterns)
 
     seen: dict[int, re.Pattern] = {}
 
@@ -64,8 +59,8 @@ def _matches(pattern: re.Pattern, text: str, pos: int = 0, endpos: int | None = 
 
 
 def _real_texts(dwc_letters, seeds_dir) -> list[str]:
-    from data.letter_parser import parse_letter
-    from data.letter_text import letter_text
+    from data.letters.parser import parse_letter
+    from data.letters.text import letter_text
 
     letters = list(dwc_letters.values())
     letters += [parse_letter(letter_text(p)) for p in sorted(seeds_dir.glob("*.txt"))]

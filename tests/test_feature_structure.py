@@ -136,14 +136,14 @@ def _sizes() -> dict[str, int]:
 
 def test_every_feature_cache_is_bounded():
     cached = _cached_functions()
-    assert len(cached) >= 11  # the text, voice, structured and services caches
+    assert len(cached) >= 10  # the text, voice, facts and services caches
     unbounded = [name for name, fn in cached.items() if fn.cache_info().maxsize is None]
     assert unbounded == []
 
 
 def test_clear_caches_empties_every_feature_cache():
     from features.criteria import assess
-    from features.structured import extract_row
+    from features.facts import extract_row
 
     row = {"case_summary": SUMMARY, "service": SERVICES[0]}
     extract_row(row)
@@ -152,15 +152,15 @@ def test_clear_caches_empties_every_feature_cache():
     assert {
         "features.extractors.text.lower",
         "features.extractors.voice._voice",
-        "features.structured._summary_findings",
+        "features.facts._summary_findings",
     } <= filled
     features.clear_caches()
     assert {name: size for name, size in _sizes().items() if size} == {}
 
 
 def test_a_scored_request_leaves_no_case_summary_cached(web_store, monkeypatch):
-    from models.drafts import draft_rows
-    from models.scoring import score_rows
+    from models.scoring.drafts import draft_rows
+    from models.scoring.score import score_rows
 
     at_clear: dict[str, int] = {}
     clear = features.clear_caches
@@ -189,9 +189,9 @@ class _BrokenModel:
 
 
 def test_caches_are_emptied_when_scoring_fails():
-    from features.structured import extract_row
-    from models.drafts import draft_rows
-    from models.scoring import score_rows
+    from features.facts import extract_row
+    from models.scoring.drafts import draft_rows
+    from models.scoring.score import score_rows
 
     extract_row({"case_summary": SUMMARY, "service": SERVICES[0]})
     assert sum(_sizes().values()) > 0

@@ -1,4 +1,4 @@
-"""Tests of the feature extractors, the StructuredFeatures transformer and the gold metrics.
+"""Tests of the feature extractors, the facts of an item and the gold metrics.
 
 Extractor tests use short sentences written for these tests (not letter text), including
 the negated and hedged phrasings that must not count.
@@ -6,16 +6,13 @@ the negated and hedged phrasings that must not count.
 
 from __future__ import annotations
 
-import pickle
-
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone
 
-from data.config import POST_DECISION_COLUMNS
 from features import extractors as ex
-from features.structured import FEATURE_NAMES, PRE_FILING_COLUMNS, StructuredFeatures, explain
+from features.facts import FEATURE_NAMES, extract_row
+from settings import POST_DECISION_COLUMNS, PRE_FILING_COLUMNS
 
 
 def prior(text: str) -> dict:
@@ -326,58 +323,42 @@ def items() -> pd.DataFrame:
     return pd.DataFrame([base, second])
 
 
-def test_fit_returns_self_and_width_matches_names():
-    t = StructuredFeatures()
-    assert t.fit(items()) is t
-    out = t.transform(items())
-    names = t.get_feature_names_out()
-    assert out.shape == (2, len(names)) == (2, len(FEATURE_NAMES))
-    assert out.dtype == np.float64 and np.isfinite(out).all()
-    assert len(set(names)) == len(names)
-    row = dict(zip(names, out[0], strict=True))
+def facts(frame: pd.DataFrame) -> np.ndarray:
+    """Every fact of every row, as a matrix in FEATURE_NAMES order."""
+    rows = frame.to_dict("records")
+    return np.array(
+        [[extract_row(r)[n].value for n in FEATURE_NAMES] for r in rows], dtype=float
+    ).reshape(len(rows), len(FEATURE_NAMES))
+
+
+def test_facts_of_an_item():
+    out = facts(items())
+    assert out.shape == (2, len(FEATURE_NAMES)) and np.isfinite(out).all()
+    assert len(set(FEATURE_NAMES)) == len(FEATURE_NAMES)
+    row = dict(zip(FEATURE_NAMES, out[0], strict=True))
     assert row["prior_pt_sessions"] == 6 and row["prior_pt_unknown_count"] == 0
     assert row["documented_failure"] == 1 and row["imaging_mri_performed"] == 1
     assert row["imaging_results_available"] == 1 and row["service_cat__physical_therapy"] == 1
     assert row["requested_amount"] == 6 and row["request_total_sessions"] == 12
     assert row["request_exceeds_ceiling"] == 1 and row["chronicity_days"] == 91
     assert row["work_status__not_working"] == 1 and row["ca_family__mtus"] == 1
-    second = dict(zip(names, out[1], strict=True))
+    second = dict(zip(FEATURE_NAMES, out[1], strict=True))
     assert second["request_repeats_prior_imaging"] == 1 and second["service_cat__imaging"] == 1
 
 
-def test_transform_requires_fit_and_validates_params():
-    from sklearn.exceptions import NotFittedError
-
-    with pytest.raises(NotFittedError):
-        StructuredFeatures().transform(items())
-    with pytest.raises(ValueError, match="range_policy"):
-        StructuredFeatures(range_policy="max").fit(items())
-
-
-def test_clone_and_pickle_round_trip():
-    t = StructuredFeatures(range_policy="midpoint")
-    c = clone(t)
-    assert c.get_params() == {"range_policy": "midpoint", "n_jobs": None} and c is not t
-    t.fit(items())
-    restored = pickle.loads(pickle.dumps(t))
-    np.testing.assert_array_equal(restored.transform(items()), t.transform(items()))
-    assert all(not callable(v) for v in vars(t).values())
+def test_facts_carry_their_evidence():
+    why = extract_row(items().iloc[0].to_dict())
+    assert set(why) == set(FEATURE_NAMES)
+    assert why["documented_failure"].value == 1
+    assert any("did not help" in span[2] for span in why["documented_failure"].evidence)
+    assert any("6 sessions" in span[2] for span in why["prior_pt_sessions"].evidence)
 
 
-def test_skops_round_trip():
-    sio = pytest.importorskip("skops.io")
-    t = StructuredFeatures().fit(items())
-    data = sio.dumps(t)
-    restored = sio.loads(data, trusted=sio.get_untrusted_types(data=data))
-    np.testing.assert_array_equal(restored.transform(items()), t.transform(items()))
-
-
-def test_leakage_post_decision_columns_change_nothing():
+def test_leakage_post_decision_columns_change_no_fact():
     assert not set(PRE_FILING_COLUMNS) & set(POST_DECISION_COLUMNS)
     assert "decision_date" not in PRE_FILING_COLUMNS
-    t = StructuredFeatures().fit(items())
-    full = t.transform(items())
-    dropped = t.transform(
+    full = facts(items())
+    dropped = facts(
         items().drop(columns=[*POST_DECISION_COLUMNS, "decision_date"], errors="ignore")
     )
     changed = items().assign(
@@ -390,47 +371,20 @@ def test_leakage_post_decision_columns_change_nothing():
         decision_date="2016-05-01",
     )
     np.testing.assert_array_equal(full, dropped)
-    np.testing.assert_array_equal(full, t.transform(changed))
+    np.testing.assert_array_equal(full, facts(changed))
 
 
 def test_draft_with_only_summary_and_service():
     draft = pd.DataFrame(
         {"case_summary": ["He has had acupuncture."], "service": ["Acupuncture x 6"]}
     )
-    out = StructuredFeatures().fit(draft).transform(draft)
+    out = facts(draft)
     row = dict(zip(FEATURE_NAMES, out[0], strict=True))
     assert row["chronicity_unknown"] == 1 and row["age_unknown"] == 1 and row["sex__unknown"] == 1
     assert row["ca_family__none"] == 1 and row["prior_acupuncture_unknown_count"] == 1
     assert row["request_adds_to_prior"] == 1 and row["request_total_unknown"] == 1
     assert np.isfinite(out).all()
-    empty = StructuredFeatures().fit(draft).transform(draft.iloc[:0])
-    assert empty.shape == (0, len(FEATURE_NAMES))
-
-
-def test_explain_gives_evidence_and_pandas_output():
-    why = explain(items().iloc[0].to_dict())
-    assert set(why) == set(FEATURE_NAMES)
-    assert why["documented_failure"]["value"] == 1
-    assert any("did not help" in s for s in why["documented_failure"]["evidence"])
-    assert any("6 sessions" in s for s in why["prior_pt_sessions"]["evidence"])
-    t = StructuredFeatures().set_output(transform="pandas").fit(items())
-    frame = t.transform(items())
-    assert list(frame.columns) == list(FEATURE_NAMES)
-    assert (
-        StructuredFeatures().explain(items().iloc[1].to_dict())["service_cat__imaging"]["value"]
-        == 1
-    )
-
-
-def test_in_pipeline_with_logistic_regression():
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    X = pd.concat([items()] * 3, ignore_index=True)
-    y = np.array([0, 1] * 3)
-    model = make_pipeline(StructuredFeatures(), StandardScaler(), LogisticRegression()).fit(X, y)
-    assert model.predict_proba(X).shape == (6, 2)
+    assert facts(draft.iloc[:0]).shape == (0, len(FEATURE_NAMES))
 
 
 # ---------------------------------------------------------------------------- gold metrics
@@ -449,8 +403,8 @@ GOLD_THRESHOLDS = {
 
 @pytest.fixture(scope="module")
 def real_items(tmp_path_factory, seeds_dir, dwc_dir):
-    from data.config import SHARED_LETTERS_DIR
     from data.ingest import ingest
+    from settings import SHARED_LETTERS_DIR
 
     out = tmp_path_factory.mktemp("featds")
     ingest([SHARED_LETTERS_DIR], out, workers=2)
@@ -469,20 +423,3 @@ def test_gold_metrics_meet_thresholds(real_items):
         if result["metrics"][k] < v
     }
     assert not below, f"gold metrics below threshold: {below}"
-
-
-def test_signal_table_on_real_letters(real_items, tmp_path):
-    from features.signal import signal_table
-
-    path = tmp_path / "items.parquet"
-    real_items.to_parquet(path)
-    table = signal_table(real_items)
-    assert "| feature | value | items | overturn rate |" in table
-    assert "documented_failure" in table and "service_cat" in table
-
-
-def test_parallel_transform_equals_serial():
-    rows = pd.concat([items()] * 1100, ignore_index=True)
-    serial = StructuredFeatures().fit(rows).transform(rows)
-    parallel = StructuredFeatures(n_jobs=2).fit(rows).transform(rows)
-    np.testing.assert_array_equal(parallel, serial)

@@ -21,19 +21,19 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from data import dwc_site
-from data.dwc_site import SiteFormatError, parse_results, search_form
-from data.fetch import (
+from data.fetch import site as dwc_site
+from data.fetch.cli import app
+from data.fetch.manifest import MANIFEST_FILE
+from data.fetch.polite_http import PoliteClient, SiteUnavailable, retry_after_seconds
+from data.fetch.site import SiteFormatError, parse_results, search_form
+from data.fetch.walk import (
     FetchOptions,
     Window,
     dry_run,
     fetch,
     plan_windows,
 )
-from data.fetch_cli import app
-from data.fetch_manifest import MANIFEST_FILE
 from data.ingest import ingest
-from data.polite_http import PoliteClient, SiteUnavailable, retry_after_seconds
 from tests.dwc_server import SEARCH_PATH, FakeCase, FakeDwcSite, Fault, letter_pdf
 
 REPO = Path(__file__).resolve().parent.parent

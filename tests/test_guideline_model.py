@@ -16,16 +16,21 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from features.criteria import FEATURE_LABELS, MET, NOT_DOCUMENTED, SIGNS, assess
 from features.services import service_kind
-from models.candidates import build_guideline, fit_model
 from models.evaluation import _weighted_auc, labels, within_letter_discrimination
 from models.monotone import MonotoneLogisticRegression
-from models.prediction import UNRECOGNISED_WARNING, contributions, explain_items, pre_filing_frame
+from models.recipe import build_model, fit_model
+from models.scoring.prediction import (
+    UNRECOGNISED_WARNING,
+    contributions,
+    explain_items,
+    pre_filing_frame,
+)
 
 
 @pytest.fixture(scope="module")
 def items(tmp_path_factory, dwc_dir, seeds_dir):
-    from data.dataset import load_items
     from data.ingest import ingest
+    from data.ingest.dataset import load_items
 
     out = tmp_path_factory.mktemp("dataset")
     ingest([dwc_dir, seeds_dir], out)
@@ -34,7 +39,7 @@ def items(tmp_path_factory, dwc_dir, seeds_dir):
 
 @pytest.fixture(scope="module")
 def model(items):
-    return fit_model(build_guideline(0), items, labels(items), items["letter_id"].to_numpy())
+    return fit_model(build_model(), items, labels(items), items["letter_id"].to_numpy())
 
 
 def _draft(summary: str, services: list[str]) -> pd.DataFrame:

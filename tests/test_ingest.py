@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from data import dataset as dataset_module
-from data.dataset import DatasetBusy, dataset_lock, load_items
+from data.ingest import dataset as dataset_module
 from data.ingest import ingest
+from data.ingest.dataset import DatasetBusy, dataset_lock, load_items
 from tests.letters import letter
 from tests.pdf_maker import blank_pdf, text_pdf
 
@@ -214,7 +214,8 @@ def test_directory_with_thousands_of_files(tmp_path):
 
 def test_config_import_has_no_side_effects(tmp_path):
     code = (
-        "import os; import data.config, data.ingest, data.dataset; print(sorted(os.listdir('.')))"
+        "import os; import settings, data.ingest, data.ingest.dataset; "
+        "print(sorted(os.listdir('.')))"
     )
     run = subprocess.run(
         [sys.executable, "-c", code],
@@ -262,13 +263,13 @@ def test_ingestion_modules_import_each_other_without_cycles():
     """No cycle through the modules ingestion runs (lazy imports included)."""
     graph = _data_imports()
     ingestion: set[str] = set()
-    stack = ["data.ingest.__main__", "data.parse_worker"]
+    stack = ["data.ingest.__main__", "data.letters.worker"]
     while stack:
         module = stack.pop()
         if module not in ingestion:
             ingestion.add(module)
             stack.extend(graph[module])
-    assert {"data.ingest", "data.parse_pool", "data.letter_parser"} <= ingestion
+    assert {"data.ingest", "data.letters.pool", "data.letters.parser"} <= ingestion
     done: set[str] = set()
 
     def visit(module: str, path: tuple[str, ...]) -> None:

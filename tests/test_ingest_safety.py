@@ -14,11 +14,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from data.errors import LetterError
-from data.file_names import display_name, path_hex
-from data.letter_files import read_letter_bytes
-from data.letter_parser import parse_letter
-from data.letter_text import decode_text
+from data.letters.errors import LetterError
+from data.letters.files import read_letter_bytes
+from data.letters.names import display_name, path_hex
+from data.letters.parser import parse_letter
+from data.letters.text import decode_text
 from tests import hostile_files as hostile
 from tests.letters import letter
 from tests.pdf_maker import text_pdf
@@ -156,7 +156,7 @@ _INGEST_WITH_LIMITS = """
 import json, sys
 from pathlib import Path
 from data.ingest import ingest
-from data.parse_pool import ParseLimits
+from data.letters.pool import ParseLimits
 limits = ParseLimits(memory_bytes=int(sys.argv[1]), seconds=float(sys.argv[2]))
 result = ingest([Path("in")], Path("out"), workers=2, limits=limits)
 print(json.dumps(result.report))
@@ -320,7 +320,7 @@ def _assert_twins_are_duplicates(dwc_dir: Path, tmp_path: Path, extract) -> None
 
 
 def test_every_real_letter_is_one_letter_as_pdf_as_text_and_with_bytes_appended(dwc_dir, tmp_path):
-    from data.letter_text import letter_text
+    from data.letters.text import letter_text
 
     _assert_twins_are_duplicates(dwc_dir, tmp_path, letter_text)
 

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from data.errors import LetterError
-from data.guidelines import guideline_families
-from data.letter_parser import parse_header, parse_letter, parse_service
-from data.letter_text import letter_text
+from data.letters.errors import LetterError
+from data.letters.guidelines import guideline_families
+from data.letters.parser import parse_header, parse_letter, parse_service
+from data.letters.text import letter_text
 from tests.conftest import FIXTURES
 
 

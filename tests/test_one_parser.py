@@ -1,7 +1,7 @@
 """One parser, one row builder: a letter and the same letter as a draft give the same rows.
 
 Training reads letters through ingestion; prediction reads drafts (and letters) through
-``models.drafts.letters_rows``. Both must turn the same pre-filing facts into the same
+``models.scoring.drafts.letters_rows``. Both must turn the same pre-filing facts into the same
 rows, item for item, on every real letter.
 """
 
@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.config import SHARED_LETTERS_DIR
 from data.ingest import ingest
-from data.letter_parser import parse_letter
-from data.letter_text import letter_text
-from features.structured import PRE_FILING_COLUMNS, StructuredFeatures
-from models.drafts import letters_rows
+from data.letters.parser import parse_letter
+from data.letters.text import letter_text
+from features.guideline import GuidelineFeatures
+from models.scoring.drafts import letters_rows
+from settings import PRE_FILING_COLUMNS, SHARED_LETTERS_DIR
 from tests.letters import letter, letter_as_draft
 
 _POST_DECISION_LINE = re.compile(
@@ -110,16 +110,16 @@ def test_letter_and_its_draft_give_identical_pre_filing_rows(letters_and_drafts)
 
 def test_letter_and_its_draft_give_identical_features(letters_and_drafts):
     items, draft_items, _ = letters_and_drafts
-    features = StructuredFeatures().fit(items)
+    features = GuidelineFeatures().fit(items)
     assert np.array_equal(features.transform(items), features.transform(draft_items))
 
 
 def test_letter_and_its_draft_give_identical_probabilities(letters_and_drafts):
-    from models.candidates import build_logreg, fit_model
+    from models.recipe import build_model, fit_model
 
     items, draft_items, _ = letters_and_drafts
     y = (items["decision"] == "Overturned").to_numpy(int)
-    model = fit_model(build_logreg(seed=0, folds=2), items, y, items["case_group"].to_numpy())
+    model = fit_model(build_model(folds=2), items, y, items["case_group"].to_numpy())
     p_letters = model.predict_proba(items)[:, 1]
     p_drafts = model.predict_proba(draft_items.loc[:, list(PRE_FILING_COLUMNS)])[:, 1]
     assert np.array_equal(p_letters, p_drafts)

@@ -7,9 +7,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data.errors import LetterError
 from data.ingest import process_file
-from data.letter_parser import parse_letter
+from data.letters.errors import LetterError
+from data.letters.parser import parse_letter
 from tests.letters import letter
 
 BASE = letter(items=(("Physical therapy x 6 visits", "Upheld"), ("MRI of the knee", "Overturned")))

@@ -7,21 +7,19 @@ import pytest
 
 from data.synthetic import generate_corpus
 from models import training
-from models.fingerprint import code_fingerprint
+from models.store.fingerprint import code_fingerprint
 
 
 def _train(letters, dataset):
-    return training.train(
-        letters, dataset_dir=dataset, candidates=("guideline",), n_splits=3, repeats=1
-    )
+    return training.train(letters, dataset_dir=dataset, n_splits=3, repeats=1)
 
 
 def _worse_code(monkeypatch):
     """Today's code, changed: a different fingerprint and a model that learns ~nothing."""
-    import models.candidates
+    import models.recipe
 
     monkeypatch.setattr(training, "code_fingerprint", lambda: "0123456789abcdef")
-    monkeypatch.setattr(models.candidates, "GUIDELINE_C", 1e-7)
+    monkeypatch.setattr(models.recipe, "GUIDELINE_C", 1e-7)
 
 
 @pytest.fixture

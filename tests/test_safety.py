@@ -30,16 +30,16 @@ from sklearn.preprocessing import FunctionTransformer
 
 from data.csv_output import FORMULA_STARTS, spreadsheet_safe
 from data.synthetic import generate_corpus
-from models.drafts import read_case_file, split_unscorable
-from models.persistence import (
+from models.scoring.drafts import read_case_file, split_unscorable
+from models.store.persistence import (
     UntrustedModelError,
     check_type_policy,
     load_pipeline,
     save_pipeline,
     types_path,
 )
-from models.registry import fail_stale_runs, owner_tags
-from models.serving import request_problems
+from models.store.registry import fail_stale_runs, owner_tags
+from models.store.serving import request_problems
 from models.training import train
 from tests.letters import letter
 
@@ -89,9 +89,7 @@ def store(tmp_path_factory):
     os.chdir(root)  # MLflow's artifact folder goes here, not into the repository
     try:
         generate_corpus(root / "letters", 60, seed=1)
-        result = train(
-            [root / "letters"], dataset_dir=root / "ds", candidates=("text_logreg",), n_splits=3
-        )
+        result = train([root / "letters"], dataset_dir=root / "ds", n_splits=3)
         yield root, env, result
     finally:
         os.chdir(old_cwd)
@@ -242,7 +240,7 @@ def test_the_served_model_refuses_a_tampered_pipeline_artifact(store, tmp_path):
 
 
 def test_an_unchanged_store_is_not_asked_again_and_a_changed_one_is(store, reference_p):
-    from models.loading import PendingLoad
+    from models.store.loading import PendingLoad
 
     pending = PendingLoad()  # the reference prediction left a signed answer
     assert pending._child is None
@@ -259,15 +257,15 @@ def test_an_unchanged_store_is_not_asked_again_and_a_changed_one_is(store, refer
 
 
 def score_one(loaded) -> float:
-    from models.drafts import draft_rows
-    from models.scoring import score_rows
+    from models.scoring.drafts import draft_rows
+    from models.scoring.score import score_rows
 
     rows = draft_rows(SUMMARY, ["MRI of the lumbar spine"])
     return score_rows(loaded, rows, detailed=False)[0]["p_overturned"]
 
 
 def test_an_edited_or_unsigned_answer_is_ignored(store, reference_p, cache_key, caplog):
-    from models.loading import PendingLoad, _store_dir
+    from models.store.loading import PendingLoad, _store_dir
 
     (memo,) = _store_dir().glob("answer-*.json")
     genuine = memo.read_text()
@@ -328,8 +326,8 @@ def test_batch_bad_rows_fail_alone_and_extra_columns_are_kept(store, tmp_path):
 
 
 def test_batch_columns_named_like_outputs_are_refused(tmp_path):
-    from models.drafts import RESERVED_COLUMNS, InputError, batch_rows
-    from models.output import CSV_COLUMNS
+    from models.scoring.drafts import RESERVED_COLUMNS, InputError, batch_rows
+    from models.scoring.output import CSV_COLUMNS
 
     assert set(CSV_COLUMNS) - {"service"} <= set(RESERVED_COLUMNS)
     pd.DataFrame({"case_summary": [SUMMARY], "service": ["MRI"], "p_overturned": ["0.9"]}).to_csv(
@@ -374,7 +372,7 @@ def test_case_json_nested_100k_levels_is_a_clear_error(store):
 
 
 def test_a_draft_taken_whole_refuses_a_bad_service_and_draft_items_sets_it_aside():
-    from models.drafts import InputError, draft_items, draft_rows
+    from models.scoring.drafts import InputError, draft_items, draft_rows
 
     with pytest.raises(InputError, match="service 2"):
         draft_rows(SUMMARY, ["MRI of the knee", " 12 # "])
@@ -566,7 +564,7 @@ def test_a_silent_tracking_server_fails_within_30_seconds(tmp_path):
 KILLED_TRAINING = """
 import os, signal, sys
 import mlflow
-from models.registry import owner_tags
+from models.store.registry import owner_tags
 mlflow.set_tracking_uri(sys.argv[1])
 mlflow.set_experiment("imr-outcome")
 client = mlflow.MlflowClient()
@@ -594,9 +592,7 @@ def test_a_killed_trainings_run_is_marked_failed_by_the_next_training(tmp_path, 
     client = mlflow.MlflowClient(tracking_uri=tracking)
     assert client.get_run(run_id).info.status == "RUNNING"
     generate_corpus(tmp_path / "letters", 60, seed=1)
-    result = train(
-        [tmp_path / "letters"], dataset_dir=tmp_path / "ds", candidates=("text_logreg",), n_splits=3
-    )
+    result = train([tmp_path / "letters"], dataset_dir=tmp_path / "ds", n_splits=3)
     stale = client.get_run(run_id)
     assert stale.info.status == "FAILED"
     assert "did not finish" in client.get_model_version("imr-outcome", "1").tags["imr.status"]

@@ -1,7 +1,7 @@
 """The web page through Flask's test client: scoring as the CLI does, inputs, privacy, pages.
 
 The model is a real champion trained on synthetic letters (``web_store`` in conftest).
-Probabilities are compared with :func:`models.scoring.score_rows` or ``predict.py`` on the
+Probabilities are compared with :func:`models.scoring.score.score_rows` or ``predict.py`` on the
 same input, never with fixed numbers.
 """
 
@@ -18,8 +18,8 @@ import sys
 
 import pytest
 
-from models.drafts import draft_rows
-from models.scoring import score_rows
+from models.scoring.drafts import draft_rows
+from models.scoring.score import score_rows
 from tests.letters import letter
 from tests.pdf_maker import text_pdf
 from tests.web_helpers import OWN_SUMMARY, REPO, SERVICES, cli, real_summary, results

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from data.config import SHARED_LETTERS_DIR
-from models.drafts import letter_rows
+from models.scoring.drafts import letter_rows
+from settings import SHARED_LETTERS_DIR
 from tests.letters import letter
 from tests.pdf_maker import text_pdf
 from tests.web_helpers import OWN_SUMMARY, REPO, SERVICES, cli, real_summary

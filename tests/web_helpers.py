@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from data.config import SHARED_LETTERS_DIR
+from settings import SHARED_LETTERS_DIR
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = SHARED_LETTERS_DIR / "seeds" / "000_798fc0107c2fb4af.txt"
@@ -32,8 +32,8 @@ def real_summary() -> str:
     """A real letter's case summary when ../shared is present, else our own text."""
     if not SEED.is_file():
         return OWN_SUMMARY
-    from data.letter_parser import parse_letter
-    from data.letter_text import letter_text
+    from data.letters.parser import parse_letter
+    from data.letters.text import letter_text
 
     return parse_letter(letter_text(SEED)).case_summary
 

@@ -19,7 +19,7 @@ def post(client, url: str, field: str, data: bytes, name: str) -> int:
 
 def main(limit: int) -> dict[str, int]:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    from models.loading import load
+    from models.store.loading import load
     from web.app import create_app
     from web.model_info import ModelInfo
 

@@ -11,7 +11,7 @@ Privacy, because case summaries are medical records:
 - no external request: every script, stylesheet and image is served by this app, and the
   Content-Security-Policy forbids loading anything from elsewhere.
 
-Scoring goes through :func:`models.scoring.score_rows`, as ``predict.py`` does.
+Scoring goes through :func:`models.scoring.score.score_rows`, as ``predict.py`` does.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from flask import Flask, Response, abort, render_template, request
 from flask.wrappers import Request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 
-from data.errors import LetterError
-from models.drafts import InputError
-from models.output import write_csv
-from models.scoring import score_rows
+from data.letters.errors import LetterError
+from models.scoring.drafts import InputError
+from models.scoring.output import write_csv
+from models.scoring.score import score_rows
 from web import present
 from web.inputs import Draft, batch_upload_rows, draft_from_form, draft_from_letter, draft_rows_of
 
@@ -69,7 +69,7 @@ class InMemoryRequest(Request):
 
 
 def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_HOSTS) -> Flask:
-    """The app serving ``loaded`` (a :class:`models.loading.LoadedModel`).
+    """The app serving ``loaded`` (a :class:`models.store.loading.LoadedModel`).
 
     ``info``: the model's details, a :class:`web.model_info.ModelInfo` or a
     :class:`web.model_info.LiveInfo` being read; ``None`` reads them now.

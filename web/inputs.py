@@ -2,7 +2,7 @@
 
 Everything stays in memory: uploads arrive as bytes (see :mod:`web.app`, which never lets
 the framework spool them to a temporary file) and are parsed from those bytes by the same
-functions ``predict.py`` uses on files (:mod:`models.drafts`), so the page and the
+functions ``predict.py`` uses on files (:mod:`models.scoring.drafts`), so the page and the
 command line read an input the same way.
 """
 
@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data.config import MAX_LETTER_BYTES
-from data.errors import LetterError
-from models.drafts import InputError, batch_rows, draft_rows, letter_rows
+from data.letters.errors import LetterError
+from models.scoring.drafts import InputError, batch_rows, draft_rows, letter_rows
+from settings import MAX_LETTER_BYTES
 
 #: The draft form's fields, in the order the form shows them.
 DRAFT_FIELDS = (

@@ -234,7 +234,7 @@ def read_model_info(uri: str, run_id: str | None = None, baseline: dict | None =
         import mlflow
         from mlflow.exceptions import MlflowException
 
-        from data.config import tracking_uri
+        from settings import tracking_uri
 
         mlflow.set_tracking_uri(tracking_uri())
         client = mlflow.MlflowClient()
@@ -284,7 +284,7 @@ def _cache_file(run_id: str) -> Path:
     import hashlib
     import os
 
-    from data.config import WORK_DIR, tracking_uri
+    from settings import WORK_DIR, tracking_uri
 
     store = hashlib.sha256(tracking_uri().encode()).hexdigest()[:12]
     root = Path(os.environ.get("IMR_MODEL_CACHE") or WORK_DIR / "model_cache")

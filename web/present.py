@@ -1,6 +1,6 @@
 """Every mapping from a scored item to what the page shows, in one place.
 
-The input is the per-item dicts of :func:`models.scoring.score_rows`:
+The input is the per-item dicts of :func:`models.scoring.score.score_rows`:
 
 - ``service``, ``p_overturned``, ``p_low``, ``p_high``;
 - ``category``, ``baseline_rate``, ``baseline_items``, ``baseline_shrunk_rate``,
@@ -38,7 +38,7 @@ _SERVICE_TERM = re.compile(r"^service__tfidf__(?P<term>.+)$")
 MAX_TERM_HITS = 5
 
 
-#: What each column of the scored CSV (``models.output.CSV_COLUMNS``) holds, for the batch page.
+#: What each column of the scored CSV (``models.scoring.output.CSV_COLUMNS``) holds.
 CSV_COLUMN_MEANINGS = {
     "source_file": "the letter the service came from (letters)",
     "item_index": "the service's place in its letter, from 0 (letters)",
@@ -55,7 +55,7 @@ CSV_COLUMN_MEANINGS = {
 
 def csv_columns() -> list[tuple[str, str]]:
     """(column, meaning) of the scored CSV, as ``predict.py --csv`` writes it."""
-    from models.output import CSV_COLUMNS
+    from models.scoring.output import CSV_COLUMNS
 
     return [(c, CSV_COLUMN_MEANINGS.get(c, "")) for c in CSV_COLUMNS]
 

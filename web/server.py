@@ -49,8 +49,8 @@ def is_loopback(host: str) -> bool:
 
 def warm_up(loaded) -> None:
     """Score a made-up draft: the first call pays for caches and lazy imports."""
-    from models.drafts import draft_rows
-    from models.scoring import score_rows
+    from models.scoring.drafts import draft_rows
+    from models.scoring.score import score_rows
 
     score_rows(loaded, draft_rows(WARM_UP_SUMMARY, list(WARM_UP_SERVICES)), with_what_if=True)
 
@@ -58,9 +58,9 @@ def warm_up(loaded) -> None:
 def build(model_uri: str, host: str = DEFAULT_HOST):
     """The app for ``model_uri``, its model loaded and warmed up, its details read.
 
-    Raises :class:`models.loading.ModelNotFound` when there is no such model.
+    Raises :class:`models.store.loading.ModelNotFound` when there is no such model.
     """
-    from models.loading import load
+    from models.store.loading import load
     from web.app import LOOPBACK_HOSTS, create_app
     from web.model_info import LiveInfo
 

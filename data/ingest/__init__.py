@@ -6,16 +6,16 @@ Directories are walked. Every input file gets one entry in the report:
 
 - ``parsed``: a new letter, its items added;
 - ``duplicate`` (with ``duplicate_of``): a letter already in the dataset or earlier in
-  this run, recognised by content (:mod:`data.letter_identity`): the same bytes, or the
+  this run, recognised by content (:mod:`data.letters.identity`): the same bytes, or the
   same case number, decision date and normalised text (the PDF and its extracted text,
   or the file with bytes appended); nothing added;
 - ``conflict`` (with ``conflict_with`` and a reason): the same case number as another
   letter but different content; its items are added, in the same ``case_group``;
 - ``failed`` (with ``kind`` and ``reason``): set aside; the rest goes on.
 
-Letter files are untrusted: they are read by :mod:`data.letter_files` (regular files only,
+Letter files are untrusted: they are read by :mod:`data.letters.files` (regular files only,
 bounded reads, escaped names) and parsed in worker processes under memory, time and
-size limits (:mod:`data.parse_pool`), so no file can take the run down.
+size limits (:mod:`data.letters.pool`), so no file can take the run down.
 """
 
 from __future__ import annotations
@@ -29,8 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from data.config import DEFAULT_DATASET_DIR, POSITIVE_LABEL
-from data.dataset import (
+from data.ingest.dataset import (
     ITEM_COLUMNS,
     dataset_lock,
     load_items,
@@ -38,13 +37,14 @@ from data.dataset import (
     write_items,
     write_report,
 )
-from data.errors import LetterError
-from data.file_names import display_name, path_hex
-from data.file_outcome import FileOutcome
-from data.letter_files import LETTER_SUFFIXES, find_letter_files, read_letter_bytes
-from data.letter_identity import case_group, content_key
-from data.letter_records import file_records
-from data.parse_pool import ParseJob, ParseLimits, parse_all
+from data.letters.errors import LetterError
+from data.letters.files import LETTER_SUFFIXES, find_letter_files, read_letter_bytes
+from data.letters.identity import case_group, content_key
+from data.letters.names import display_name, path_hex
+from data.letters.outcome import FileOutcome
+from data.letters.pool import ParseJob, ParseLimits, parse_all
+from data.letters.records import file_records
+from settings import DEFAULT_DATASET_DIR, POSITIVE_LABEL
 
 __all__ = [
     "LETTER_SUFFIXES",
@@ -77,7 +77,7 @@ def identified_records(records: list[dict], path: Path, sha256: str) -> list[dic
 def process_file(path: Path, data: bytes | None = None) -> FileOutcome:
     """Read (unless ``data`` is given) and parse one file **in this process**, with the
     size caps but without the memory and time limits of :func:`ingest`'s worker processes
-    (:func:`data.parse_pool.parse_all` is the safe path for untrusted files). Never raises
+    (:func:`data.letters.pool.parse_all` is the safe path for untrusted files). Never raises
     for bad input."""
     path = Path(path)
     sha256 = None
@@ -244,7 +244,7 @@ def ingest(
 
     ``progress(total)`` may return a callback that is told how many files were processed.
     ``workers`` parsing processes (default: one per core) run under ``limits``.
-    Raises :class:`data.dataset.DatasetBusy` if another run holds the dataset.
+    Raises :class:`data.ingest.dataset.DatasetBusy` if another run holds the dataset.
     """
     out_dir = Path(out_dir)
     workers = workers or os.cpu_count() or 1
@@ -301,7 +301,7 @@ def dataset_or_shared_letters(dataset: Path | None) -> pd.DataFrame:
         return load_items(Path(dataset))
     import tempfile
 
-    from data.config import SHARED_LETTERS_DIR
+    from settings import SHARED_LETTERS_DIR
 
     with tempfile.TemporaryDirectory() as tmp:
         return ingest([SHARED_LETTERS_DIR], Path(tmp), workers=1).added

@@ -5,7 +5,7 @@
 Kept apart from :mod:`data.ingest` so that the pure ingestion functions carry no terminal
 dependencies. Exit status: 0 all files ingested, duplicates or conflicts, 1 some files
 failed, 3 the dataset is locked by another run. File names and reasons are printed in
-their escaped form (:mod:`data.file_names`) and never as rich markup, so a
+their escaped form (:mod:`data.letters.names`) and never as rich markup, so a
 name cannot move the cursor, colour the terminal or forge a line of the report.
 """
 
@@ -22,10 +22,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from data.config import DEFAULT_DATASET_DIR
-from data.dataset import DatasetBusy
-from data.file_names import printable
 from data.ingest import ingest
+from data.ingest.dataset import DatasetBusy
+from data.letters.names import printable
+from settings import DEFAULT_DATASET_DIR
 
 app = typer.Typer(add_completion=False, help=__doc__)
 console = Console(stderr=True)

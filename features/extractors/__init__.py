@@ -3,7 +3,7 @@
 Every extractor takes plain text (the letter's case summary or the item's service text)
 and returns a :class:`Finding`: the value plus the spans of the input that support it,
 so a prediction can quote why. Only pre-filing text goes in (see
-:data:`features.structured.PRE_FILING_COLUMNS`).
+:data:`settings.PRE_FILING_COLUMNS`).
 
 Summaries mix three voices: the history (what was done), the plan/request (what is asked
 for) and the utilization review's reasons ("lack of documented failure of conservative

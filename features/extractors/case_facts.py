@@ -34,7 +34,7 @@ def _as_date(value: Any) -> dt.date | None:
         try:
             return dt.date.fromisoformat(value[:10])
         except ValueError:
-            from data.dates import parse_date
+            from data.letters.dates import parse_date
 
             return parse_date(value)
     return None

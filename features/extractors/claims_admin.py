@@ -19,7 +19,7 @@ def ca_guideline_families(families: Iterable[str] | None, statement: str | None 
     if families is not None and not isinstance(families, str | float):
         fams = [str(f).lower() for f in families]
     elif statement:
-        from data.guidelines import guideline_families
+        from data.letters.guidelines import guideline_families
 
         fams = [f.lower() for f in guideline_families(statement)]
     else:

@@ -1,0 +1,5 @@
+"""``python -m data.fetch``: the fetcher's command line (:mod:`data.fetch.cli`)."""
+
+from data.fetch.cli import app
+
+app()

@@ -1,7 +1,0 @@
-"""Model-from-code entry point that MLflow runs when it loads the IMR outcome model."""
-
-import mlflow.models
-
-from models.serving import ImrOutcomeModel
-
-mlflow.models.set_model(ImrOutcomeModel())

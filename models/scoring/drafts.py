@@ -1,0 +1,387 @@
+"""Inputs to prediction: drafts (summary + services), JSON cases, letters, batch CSVs.
+
+Every input becomes rows of pre-filing columns. Letters contribute only their pre-decision
+parts: the case summary, the services, the header dates and the claims administrator's
+guideline; decisions, rationales and reviewer lines are never read into a row.
+
+JSON case schema (``--case FILE``)::
+
+    {"case_summary": "...",                 # required, non-empty
+     "services": ["...", "..."],            # required, one or more, each with words
+     "injury_date": "2016-10-13",           # optional, ISO date
+     "ur_denial_date": "2016-11-03",        # optional, ISO date
+     "claims_admin_guideline": "..."}       # optional
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from data.letters.guidelines import guideline_families
+from data.letters.parser import parse_service
+
+CASE_FIELDS = {
+    "case_summary": str,
+    "services": list,
+    "injury_date": str,
+    "ur_denial_date": str,
+    "claims_admin_guideline": str,
+}
+REQUIRED_CASE_FIELDS = ("case_summary", "services")
+BATCH_REQUIRED = ("case_summary", "service")
+BATCH_OPTIONAL = ("injury_date", "ur_denial_date", "claims_admin_guideline", "age", "sex")
+#: Column of a batch CSV that names its rows, when present (kept as it is).
+BATCH_ID = "id"
+#: Columns predict.py writes; an input column of the same name would be overwritten.
+RESERVED_COLUMNS = (
+    "source_file",
+    "item_index",
+    "row",
+    "p_overturned",
+    "p_low",
+    "p_high",
+    "category",
+    "baseline_rate",
+    "baseline_items",
+    "error",
+)
+SEXES = {"male": "male", "m": "male", "female": "female", "f": "female"}
+MAX_AGE = 120
+
+
+class InputError(ValueError):
+    """Bad input; the message names the source, the field and the fix."""
+
+
+def _has_words(text) -> bool:
+    return isinstance(text, str) and bool(re.search(r"[A-Za-z]{2,}", text))
+
+
+def shown(value, limit: int = 60) -> str:
+    """A value quoted for a message: escaped (no terminal control) and shortened."""
+    if not isinstance(value, str):
+        text = repr(value)
+        return text[:limit] + ("..." if len(text) > limit else "")
+    return repr(value[:limit] + ("..." if len(value) > limit else ""))
+
+
+def _iso(value, source: str, name: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise InputError(f"{source}: field '{name}' must be a date string YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value.strip()).isoformat()
+    except ValueError as exc:
+        raise InputError(
+            f"{source}: field '{name}' = {shown(value)} is not a date; use YYYY-MM-DD"
+        ) from exc
+
+
+def _age(value, source: str) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        age = float(value)
+    except (TypeError, ValueError):
+        age = float("nan")
+    if not 0 <= age <= MAX_AGE:  # also refuses nan and inf
+        raise InputError(
+            f"{source}: field 'age' = {shown(value)} is not an age; give years as a number "
+            f"from 0 to {MAX_AGE}, or leave it empty"
+        )
+    return age
+
+
+def _sex(value, source: str) -> str | None:
+    if value in (None, ""):
+        return None
+    sex = SEXES.get(str(value).strip().lower())
+    if sex is None:
+        raise InputError(
+            f"{source}: field 'sex' = {shown(value)} is not understood; use male or female, "
+            "or leave it empty"
+        )
+    return sex
+
+
+def _service_row(case_summary: str, service: str, common: dict) -> dict:
+    parsed = parse_service(service)
+    return {
+        "case_summary": case_summary.strip(),
+        "service": parsed["service"],
+        "item_text": service.strip(),
+        "quantity": parsed["quantity"],
+        "partial_authorization": parsed["partial_authorization"],
+        "original_request": parsed["original_request"],
+        "authorized_portion": parsed["authorized_portion"],
+        "retrospective": parsed["retrospective"],
+        **common,
+    }
+
+
+def draft_rows(
+    case_summary: str,
+    services: list[str],
+    *,
+    source: str = "draft",
+    injury_date=None,
+    ur_denial_date=None,
+    claims_admin_guideline: str | None = None,
+) -> list[dict]:
+    """Validated pre-filing rows, one per service; ``InputError`` for any bad one.
+
+    For callers that take a draft whole (the web form); :func:`draft_items` sets a bad
+    service aside instead.
+    """
+    rows, unscorable = draft_items(
+        case_summary,
+        services,
+        source=source,
+        injury_date=injury_date,
+        ur_denial_date=ur_denial_date,
+        claims_admin_guideline=claims_admin_guideline,
+    )
+    if unscorable:
+        raise InputError(unscorable[0]["error"])
+    return rows
+
+
+def draft_items(
+    case_summary: str,
+    services: list[str],
+    *,
+    source: str = "draft",
+    injury_date=None,
+    ur_denial_date=None,
+    claims_admin_guideline: str | None = None,
+) -> tuple[list[dict], list[dict]]:
+    """(validated pre-filing rows, one per good service; unscorable services with reasons).
+
+    A fault of the whole case (no summary, no services, a bad date) raises ``InputError``;
+    a bad service is set aside as unscorable (``item_index``, ``service``, ``error``) and
+    the others are scored.
+    """
+    if not isinstance(case_summary, str) or not _has_words(case_summary):
+        raise InputError(f"{source}: field 'case_summary' is empty; give the clinical case summary")
+    if not services:
+        raise InputError(
+            f"{source}: field 'services' is empty; give at least one requested service"
+        )
+    if claims_admin_guideline is not None and not isinstance(claims_admin_guideline, str):
+        raise InputError(f"{source}: field 'claims_admin_guideline' must be text")
+    common = {
+        "injury_date": _iso(injury_date, source, "injury_date"),
+        "ur_denial_date": _iso(ur_denial_date, source, "ur_denial_date"),
+        "claims_admin_guideline": claims_admin_guideline,
+        "claims_admin_families": guideline_families(claims_admin_guideline),
+    }
+    rows, unscorable = [], []
+    for i, service in enumerate(services):
+        if not _has_words(service):
+            kind = "has no words" if isinstance(service, str) else "is not text"
+            unscorable.append(
+                {
+                    "source_file": source,
+                    "item_index": i,
+                    "service": service if isinstance(service, str) else None,
+                    "error": f"{source}: service {i + 1} ({shown(service)}) {kind}; describe "
+                    "the requested service, e.g. 'Physical therapy x 6 visits for the left hip'",
+                }
+            )
+            continue
+        rows.append({**_service_row(case_summary, service, common), "item_index": i})
+    return rows, unscorable
+
+
+def case_rows(payload: object, source: str) -> tuple[list[dict], list[dict]]:
+    """(rows, unscorable services) from a JSON case object checked against the schema."""
+    if not isinstance(payload, dict):
+        raise InputError(f"{source}: expected a JSON object with 'case_summary' and 'services'")
+    unknown = sorted(set(payload) - set(CASE_FIELDS))
+    if unknown:
+        raise InputError(
+            f"{source}: unknown field(s) {', '.join(shown(u) for u in unknown)}; allowed: "
+            f"{', '.join(CASE_FIELDS)}"
+        )
+    for name in REQUIRED_CASE_FIELDS:
+        if name not in payload:
+            raise InputError(f"{source}: missing required field '{name}'")
+    for name, kind in CASE_FIELDS.items():
+        if name in payload and payload[name] is not None and not isinstance(payload[name], kind):
+            raise InputError(
+                f"{source}: field '{name}' must be a JSON {'array' if kind is list else 'string'}"
+            )
+    return draft_items(
+        payload["case_summary"],
+        payload["services"],
+        source=source,
+        injury_date=payload.get("injury_date"),
+        ur_denial_date=payload.get("ur_denial_date"),
+        claims_admin_guideline=payload.get("claims_admin_guideline"),
+    )
+
+
+def read_case_file(text: str, source: str) -> tuple[list[dict], list[dict]]:
+    """(rows, unscorable services) from the text of a JSON case file."""
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    except RecursionError as exc:
+        raise InputError(
+            f"{source}: the JSON is nested too deeply to be a case; a case is one object of "
+            "the fields listed in the README"
+        ) from exc
+    return case_rows(payload, source)
+
+
+def letters_rows(paths: list[Path]) -> tuple[list[dict], list[dict]]:
+    """(rows, unscorable) of letter files and folders, real letters or drafts.
+
+    Files are found, read and parsed exactly as ingestion does (regular files only, under
+    the parsing workers' limits) and rows come from the same row builder
+    (:func:`data.letters.records.letter_records`), keeping only ``source_file``,
+    ``item_index`` and the pre-filing columns: a letter and its draft give the same rows.
+    Each unscorable file is ``{"source_file", "error", "kind"}`` (names escaped).
+    """
+    from data.letters.files import find_letter_files
+    from data.letters.names import display_name
+    from data.letters.pool import parse_files
+    from settings import PRE_FILING_COLUMNS
+
+    files, missing = find_letter_files(paths)
+    outcomes = [*missing, *parse_files(files, allow_draft=True)]
+    sources = [None] * len(missing) + files
+    rows, unscorable = [], []
+    for path, outcome in zip(sources, outcomes, strict=True):
+        if outcome.status == "failed":
+            unscorable.append(
+                {"source_file": outcome.path, "error": outcome.reason, "kind": outcome.kind}
+            )
+            continue
+        name = display_name(path.name)
+        for record in outcome.records:
+            row = {"source_file": name, "item_index": record["item_index"]}
+            rows.append(row | {column: record[column] for column in PRE_FILING_COLUMNS})
+    return rows, unscorable
+
+
+def letter_rows(path: Path, data: bytes | None = None) -> list[dict]:
+    """Pre-filing rows of one letter file, real or draft (``LetterError`` if unparseable).
+
+    ``data``: the file's bytes when they are already in memory (an upload to the web page,
+    never written to disk); ``path`` then only names the file and tells PDF from text, and
+    the bytes are parsed in this process by the same row builder (the web page caps an
+    upload's size; the worker limits of ingestion apply to files on disk).
+    """
+    from data.letters.errors import LetterError
+
+    if data is not None:
+        from data.letters.names import display_name
+        from data.letters.records import file_records
+        from settings import PRE_FILING_COLUMNS
+
+        path = Path(path)
+        return [
+            {"source_file": display_name(path.name), "item_index": record["item_index"]}
+            | {column: record[column] for column in PRE_FILING_COLUMNS}
+            for record in file_records(data, path.suffix, allow_draft=True)
+        ]
+    rows, unscorable = letters_rows([Path(path)])
+    if unscorable:
+        raise LetterError(unscorable[0]["error"], kind=unscorable[0]["kind"])
+    return rows
+
+
+def split_unscorable(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(rows with a summary and a service that have words, the others with the reason).
+
+    For rows built elsewhere (letters): a letter item without a summary or a service is
+    set aside, keyed by its ``source_file`` and ``item_index``.
+    """
+    good, bad = [], []
+    for row in rows:
+        empty = [c for c in BATCH_REQUIRED if not _has_words(row.get(c))]
+        if not empty:
+            good.append(row)
+            continue
+        where = f"{row.get('source_file', 'letter')} item {row.get('item_index', '?')}"
+        bad.append(
+            {
+                "source_file": row.get("source_file"),
+                "item_index": row.get("item_index"),
+                "service": row.get("service") if isinstance(row.get("service"), str) else None,
+                "error": f"{where}: {' and '.join(repr(c) for c in empty)} empty; nothing to "
+                "score (is this a letter in the supported layout?)",
+            }
+        )
+    return good, bad
+
+
+def _batch_key(record: dict, number: int) -> str:
+    """How messages name a batch row: by its ``id`` when the CSV has one, else its number."""
+    if record.get(BATCH_ID, "") != "":
+        return f"id {shown(record[BATCH_ID])} (row {number})"
+    return f"row {number}"
+
+
+def batch_rows(path: Path, data: bytes | None = None) -> tuple[list[dict], list[dict]]:
+    """(rows to score, rows that cannot be scored with their reason) from a batch CSV.
+
+    ``data``: the CSV's bytes when already in memory (the web page's upload); ``path`` then
+    only names it in messages. Rows are numbered from 1 (the first record after the
+    header) in ``row``. Columns other than the inputs (``case_summary``, ``service`` and
+    :data:`BATCH_OPTIONAL`) are carried as they are, as text, under ``extra`` (an ``id``
+    column among them also names the row in messages); they never reach the model. A bad
+    row is set aside with its reason.
+    """
+    try:
+        frame = pd.read_csv(
+            path if data is None else io.BytesIO(data), dtype=str, keep_default_na=False
+        )
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the CSV ({exc})") from exc
+    missing = [c for c in BATCH_REQUIRED if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; see README")
+    clashing = [c for c in frame.columns if c in RESERVED_COLUMNS]
+    if clashing:
+        raise InputError(
+            f"{path}: column(s) {', '.join(shown(c) for c in clashing)} would be overwritten by "
+            "the output; rename them"
+        )
+    inputs = {*BATCH_REQUIRED, *BATCH_OPTIONAL}
+    extras = [c for c in frame.columns if c not in inputs]
+    good, bad = [], []
+    for number, record in enumerate(frame.to_dict(orient="records"), start=1):
+        extra = {c: record[c] for c in extras}
+        source = f"{path} {_batch_key(record, number)}"
+        try:
+            rows, unscorable = draft_items(
+                record["case_summary"],
+                [record["service"]],
+                source=source,
+                injury_date=record.get("injury_date") or None,
+                ur_denial_date=record.get("ur_denial_date") or None,
+                claims_admin_guideline=record.get("claims_admin_guideline") or None,
+            )
+            if unscorable:
+                raise InputError(unscorable[0]["error"])
+            (row,) = rows
+            row["age"] = _age(record.get("age"), source)
+            row["sex"] = _sex(record.get("sex"), source)
+        except InputError as exc:
+            bad.append(
+                {"row": number, "service": record["service"], "extra": extra, "error": str(exc)}
+            )
+            continue
+        del row["item_index"]
+        good.append({**row, "row": number, "extra": extra})
+    return good, bad

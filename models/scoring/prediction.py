@@ -1,0 +1,203 @@
+"""Scoring drafts and letters: probability with a band, reasons, and what-if re-scoring.
+
+The uncertainty band is the range of the calibration folds' models: the calibrated
+classifier keeps one (classifier, calibrator) pair per letter-grouped calibration fold,
+each fitted on a different 80% of the letters; their spread on an item shows how much the
+probability depends on which letters trained it. It is not a confidence interval of the
+true probability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from features.criteria import (
+    CRITERION_FEATURES,
+    FEATURE_LABELS,
+    MET,
+    NOT_DOCUMENTED,
+    NOT_MET,
+    assess,
+)
+from features.guideline import INPUT_COLUMNS, with_letter_services
+from models.importance import TOWARD_OVERTURNED, TOWARD_UPHELD, feature_names
+
+TOP_REASONS = 6
+
+
+@dataclass
+class Scored:
+    """One item's probability, band, reasons and what-ifs."""
+
+    service: str
+    p_overturned: float
+    p_low: float
+    p_high: float
+    reasons: list[dict] = field(default_factory=list)
+    what_if: list[dict] = field(default_factory=list)
+    subcategory: str = ""
+    recognised: bool = True
+    warnings: list[str] = field(default_factory=list)
+    denial_reasons: list[dict] = field(default_factory=list)
+    criteria: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return dict(vars(self))
+
+
+UNRECOGNISED_WARNING = (
+    "unrecognised service: only the overall rate applies; name the treatment as the "
+    "provider's request does (e.g. 'MRI of the lumbar spine', 'Physical therapy x 6 visits')"
+)
+
+
+def feature_matrix(pipeline, items: pd.DataFrame):
+    """The classifier's input for ``items`` (every step before the classifier)."""
+    return pipeline[:-1].transform(items)
+
+
+def fold_probabilities(pipeline, items: pd.DataFrame, matrix=None) -> np.ndarray:
+    """P(Overturned) of each calibration fold's model and of the final fit: (folds + 1, items)."""
+    matrix = feature_matrix(pipeline, items) if matrix is None else matrix
+    classifier = pipeline.steps[-1][1]
+    final = classifier.predict_proba(matrix)[:, 1]
+    if not len(classifier.fold_coef_):
+        return final[None, :]
+    return np.vstack([expit(classifier.fold_decision_function(matrix)), final])
+
+
+def score(pipeline, items: pd.DataFrame, matrix=None) -> pd.DataFrame:
+    """``p_overturned`` (the final fit's) with ``p_low``/``p_high``: the range of the
+    calibration folds' models and the final fit."""
+    matrix = feature_matrix(pipeline, items) if matrix is None else matrix
+    folds = fold_probabilities(pipeline, items, matrix)
+    return pd.DataFrame(
+        {"p_overturned": folds[-1], "p_low": folds.min(axis=0), "p_high": folds.max(axis=0)},
+        index=items.index,
+    )
+
+
+def contributions(pipeline, items: pd.DataFrame, matrix=None) -> pd.DataFrame:
+    """Per-feature contributions to each item's calibrated log-odds.
+
+    They add up exactly to the item's log-odds minus the average training item's (the
+    intercept: the scaler centres every feature).
+    """
+    coef = pipeline.steps[-1][1].coef_[0]
+    matrix = feature_matrix(pipeline, items) if matrix is None else matrix
+    values = np.asarray(matrix) * coef
+    return pd.DataFrame(values, columns=feature_names(pipeline), index=items.index)
+
+
+def _guideline_reasons(row_contrib: pd.Series, row_values: pd.Series, criteria: list) -> list:
+    """Readable reasons from the guideline model's contributions, with their evidence.
+
+    Only what the item has is a reason (a criterion that applies, a case fact); the
+    contributions of absent criteria (the item against the average training item) are
+    still in the sum, not in the list.
+    """
+    by_feature = {}
+    for c in criteria:
+        for feature in CRITERION_FEATURES.get(c.code, ()):
+            by_feature.setdefault(feature, c)
+    nonzero = row_contrib[(row_contrib.abs() > 1e-6) & (row_values != 0)]
+    top = nonzero.reindex(nonzero.abs().sort_values(ascending=False).index).head(TOP_REASONS)
+    reasons = []
+    for name, value in top.items():
+        crit = by_feature.get(name)
+        reasons.append(
+            {
+                "feature": name,
+                "reason": FEATURE_LABELS.get(name, name.replace("_", " ")),
+                "effect_log_odds": float(value),
+                "direction": TOWARD_OVERTURNED if value > 0 else TOWARD_UPHELD,
+                "evidence": [e["text"] for e in crit.as_dict()["evidence"][:3]] if crit else [],
+            }
+        )
+    return reasons
+
+
+def denial_reasons(criteria: list) -> list[dict]:
+    """The criteria a reviewer would deny on: not met first, then not documented."""
+    order = {NOT_MET: 0, NOT_DOCUMENTED: 1}
+    picked = sorted((c for c in criteria if c.status in order), key=lambda c: order[c.status])
+    return [{**c.as_dict(), "criterion": c.label} for c in picked]
+
+
+def _guideline_what_if(pipeline, items: pd.DataFrame, base: np.ndarray, assessments):
+    """Each missing criterion of each service, added as its sentence, and the re-score.
+
+    Only criteria the draft does not document are offered; each sentence sets its own
+    criterion and nothing else, and the model's sign constraints make the change >= 0.
+    """
+    modified, owners = [], []
+    for position, (_, row) in enumerate(items.iterrows()):
+        for c in assessments[position].criteria:
+            if c.status != NOT_DOCUMENTED or not c.what_if:
+                continue
+            case = row.copy()
+            case["case_summary"] = f"{row['case_summary'] or ''} {c.what_if}".strip()
+            modified.append(case)
+            owners.append((position, c))
+    rows: list[list[dict]] = [[] for _ in range(len(items))]
+    if modified:
+        p = score(pipeline, pd.DataFrame(modified).reset_index(drop=True))["p_overturned"]
+        for (position, c), value in zip(owners, p, strict=True):
+            rows[position].append(
+                {
+                    "fact": c.label,
+                    "criterion": c.code,
+                    "added_text": c.what_if,
+                    "p_overturned": float(value),
+                    "change": float(value - base[position]),
+                }
+            )
+    return [sorted(changes, key=lambda c: -c["change"]) for changes in rows]
+
+
+def explain_items(pipeline, items: pd.DataFrame, *, with_what_if: bool = True) -> list[Scored]:
+    """Score items and attach reasons, likely denial reasons (and what-ifs)."""
+    items = with_letter_services(items)
+    matrix = feature_matrix(pipeline, items)  # once, for the scores and the reasons
+    scores = score(pipeline, items, matrix)
+    contrib = contributions(pipeline, items, matrix)
+    base = scores["p_overturned"].to_numpy()
+    assessments = [assess(r) for r in items.to_dict("records")]
+    changes = _guideline_what_if(pipeline, items, base, assessments) if with_what_if else None
+    out = []
+    for position, (index, row) in enumerate(items.iterrows()):
+        assessment = assessments[position]
+        values = pd.Series(assessment.values).reindex(contrib.columns).fillna(0.0)
+        scored = Scored(
+            service=str(row.get("service", "")),
+            p_overturned=float(scores.at[index, "p_overturned"]),
+            p_low=float(scores.at[index, "p_low"]),
+            p_high=float(scores.at[index, "p_high"]),
+            reasons=_guideline_reasons(contrib.loc[index], values, assessment.criteria),
+            what_if=changes[position] if changes else [],
+            subcategory=assessment.kind.subcategory,
+            recognised=assessment.kind.recognised,
+            denial_reasons=denial_reasons(assessment.criteria),
+            criteria=[c.as_dict() for c in assessment.criteria if c.status == MET],
+        )
+        if not assessment.kind.recognised:
+            scored.warnings.append(UNRECOGNISED_WARNING)
+        out.append(scored)
+    return out
+
+
+def pre_filing_frame(rows: list[dict]) -> pd.DataFrame:
+    """A frame of the pre-filing columns (missing ones empty), one row per item.
+
+    Each row also gets ``letter_services``, the services requested with it: the rows of
+    one letter file, or of one case summary.
+    """
+    frame = pd.DataFrame(rows)
+    for column in INPUT_COLUMNS:
+        if column not in frame:
+            frame[column] = None
+    return with_letter_services(frame.loc[:, list(INPUT_COLUMNS)], rows)

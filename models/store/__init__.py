@@ -1,0 +1,1 @@
+"""The MLflow store: logging, registering, verifying and loading trained models."""

@@ -1,0 +1,149 @@
+"""What train.py prints: data, metrics against baselines, the promotion decision."""
+
+from __future__ import annotations
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from settings import tracking_uri
+
+#: Short headers so the table fits 80 columns (the width rich uses when piped).
+_SHORT = {
+    "roc_auc": "AUC",
+    "roc_auc_fold_mean": "AUC fold",
+    "average_precision": "AP",
+    "brier_skill": "BSS",
+    "log_loss": "logloss",
+}
+_COLUMNS = (
+    "roc_auc",
+    "roc_auc_fold_mean",
+    "average_precision",
+    "brier",
+    "brier_skill",
+    "log_loss",
+    "ece",
+)
+
+
+def metrics_table(title: str, table: pd.DataFrame) -> Table:
+    """A rich table of a metrics frame (rows: model and baselines)."""
+    out = Table(title=title)
+    out.add_column("predictor")
+    out.add_column("n", justify="right")
+    for column in _COLUMNS:
+        out.add_column(_SHORT.get(column, column), justify="right")
+    for name, row in table.iterrows():
+        out.add_row(
+            {"baseline_prior": "prior", "baseline_category_rate": "category"}.get(name, name),
+            f"{int(row['n'])}",
+            *(f"{row.get(c, float('nan')):.3f}" for c in _COLUMNS),
+        )
+    return out
+
+
+def repeated_cv_table(table) -> Table:
+    """Repeated grouped CV: mean [95% letter-bootstrap interval] per predictor and measure."""
+    out = Table(title="Repeated letter-grouped CV: mean [95% letter-bootstrap interval]")
+    predictors = list(dict.fromkeys(table["predictor"]))
+    out.add_column("measure")
+    for name in predictors:
+        out.add_column(name.replace("baseline_", ""), justify="right")
+    for measure in dict.fromkeys(table["measure"]):
+        cells = []
+        for name in predictors:
+            row = table[(table["predictor"] == name) & (table["measure"] == measure)].iloc[0]
+            cells.append(f"{row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]")
+        out.add_row(measure, *cells)
+    return out
+
+
+def _fmt(value: float | None, digits: int) -> str:
+    return "n/a" if value is None or value != value else f"{value:.{digits}f}"
+
+
+def champion_table(result) -> Table:
+    """The champion before this training and the new model, and what they were compared on.
+
+    Both rows carry the out-of-fold figures the decision compared, on the items both models
+    hold out; ``compared on`` says where the champion's came from, so that two equal rows
+    mean "the same recipe and code" rather than a copy.
+    """
+    comparison = result.comparison
+    before = result.champion_before
+    how = {
+        "same": "same recipe and code: its held-out figures are the new model's",
+        "logged": "its own logged out-of-fold probabilities",
+        "retrained": "its recipe cross-validated again with today's code",
+        "unknown": "not comparable (unknown recipe)",
+    }
+    out = Table(title="Champion: before and after (letter-grouped CV, the same items)")
+    for column in ("", "version", "letters", "items", "log loss", "ROC-AUC", "compared on"):
+        out.add_column(column)
+    data = result.data_summary
+    if before:
+        out.add_row(
+            "champion before",
+            str(before["version"]),
+            str(before.get("letters") or "?"),
+            str(before.get("items") or "?"),
+            _fmt(comparison.champion_log_loss, 4),
+            _fmt(comparison.champion_auc, 3),
+            how.get(before.get("how", ""), ""),
+        )
+    out.add_row(
+        "new model",
+        result.version,
+        str(data["letters"]),
+        str(data["items"]),
+        _fmt(comparison.new_log_loss, 4),
+        _fmt(comparison.new_auc, 3),
+        "its out-of-fold probabilities",
+    )
+    return out
+
+
+def print_training_report(result, model_name: str, console: Console | None = None) -> None:
+    """The summary a person reads after a training run."""
+    console = console or Console()
+    data = result.data_summary
+    source = data["data_source"]
+    if source != "real":
+        console.print(
+            f"[bold yellow]NOTE: trained on {source.upper()} letters - these figures say "
+            "nothing about real-world model quality.[/bold yellow]"
+        )
+    changes = Table(title="What changed")
+    for name in ("letters added", "items added", "letters", "items", "overturned"):
+        changes.add_column(name, justify="right")
+    ingest = result.ingest_summary or {}
+    changes.add_row(
+        str(ingest.get("parsed", 0)),
+        str(ingest.get("items_added", 0)),
+        str(data["letters"]),
+        str(data["items"]),
+        f"{data['overturned']} ({data['overturn_rate']:.1%})",
+    )
+    console.print(changes)
+    if ingest.get("failed"):
+        console.print(
+            f"[red]{ingest['failed']} letter(s) failed to ingest; see the ingest report[/red]"
+        )
+    if result.repeated_table is not None:
+        console.print(repeated_cv_table(result.repeated_table))
+    console.print(
+        metrics_table(f"Letter-grouped {result.recipe['cv_folds']}-fold CV", result.cv_table)
+    )
+    if result.temporal_table is not None:
+        console.print(
+            metrics_table("Temporal hold-out (later 25% of letters)", result.temporal_table)
+        )
+    comparison = result.comparison
+    console.print(champion_table(result))
+    verdict = "PROMOTED to @champion" if comparison.promote else "kept as @challenger"
+    console.print(
+        f"[bold]{model_name} version {result.version}: {verdict}[/bold] - {comparison.reason}"
+    )
+    console.print(f"MLflow run {result.run_id} at {tracking_uri()}")
+    console.print(f"  browse: mlflow ui --backend-store-uri {tracking_uri()}")
