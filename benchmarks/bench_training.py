@@ -23,7 +23,7 @@ from pathlib import Path
 ITEMS_PER_LETTER = 1.9  # the generator's average
 
 
-def one(size: int, candidates: list[str], workdir: Path) -> dict:
+def one(size: int, workdir: Path) -> dict:
     from data.ingest import ingest
     from data.synthetic import generate_corpus
     from models.training import train
@@ -35,7 +35,7 @@ def one(size: int, candidates: list[str], workdir: Path) -> dict:
     generated = time.perf_counter()
     result = ingest([workdir / "letters"], workdir / "ds")
     ingested = time.perf_counter()
-    trained = train(None, dataset_dir=workdir / "ds", candidates=tuple(candidates))
+    trained = train(None, dataset_dir=workdir / "ds")
     done = time.perf_counter()
     return {
         "items": result.report["summary"]["items_total"],
@@ -51,21 +51,20 @@ def one(size: int, candidates: list[str], workdir: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
-    parser.add_argument("--candidates", nargs="+", default=["guideline"])
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         with tempfile.TemporaryDirectory() as tmp:
-            print(json.dumps(one(args.child, args.candidates, Path(tmp))))
+            print(json.dumps(one(args.child, Path(tmp))))
         return
-    print(f"SYNTHETIC letters; candidates {args.candidates}; {os.cpu_count()} cores")
+    print(f"SYNTHETIC letters; the guideline model; {os.cpu_count()} cores")
     print(
         f"{'items':>8} {'letters':>8} {'generate s':>10} {'ingest s':>9} {'train s':>8} "
         f"{'peak MB':>8}  chosen"
     )
     for size in args.sizes:
         run = subprocess.run(
-            [sys.executable, __file__, "--child", str(size), "--candidates", *args.candidates],
+            [sys.executable, __file__, "--child", str(size)],
             capture_output=True,
             text=True,
         )

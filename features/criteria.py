@@ -47,25 +47,6 @@ from features.services import (
 
 MET, NOT_MET, NOT_DOCUMENTED = "met", "not_met", "not_documented"
 
-#: Objective findings that justify imaging, electrodiagnostics, injections or surgery:
-#: neurological deficits, red flags and mechanical signs on examination or imaging.
-_FINDINGS_CUE = ex._rx(
-    r"radiculopath\w*|radicular|numbness|tingling|paresthesia\w*|weakness|"
-    r"decreased\s+(?:sensation|strength|reflex\w*)|diminished\s+(?:sensation|strength|reflex\w*)|"
-    r"(?:absent|reduced|hypoactive|asymmetric)\s+reflex\w*|"
-    r"positive\s+(?:straight[\s-]+leg|slr|spurling\w*|tinel\w*|phalen\w*|mcmurray\w*|"
-    r"drawer|lachman|neer|hawkins|impingement|apprehension|empty\s+can|durkan\w*|"
-    r"hoffman\w*|babinski|clonus)|"
-    r"atrophy|myelopath\w*|instability|fracture\w*|\btears?\b|\btorn\b|effusion|locking|"
-    r"giving\s+way|red\s+flags?|progressive\s+neuro\w*|neurologic(?:al)?\s+deficit\w*|"
-    r"dermatomal|foot\s+drop|cauda\s+equina|infection|tumou?r|herniat\w*|stenosis|"
-    r"nerve\s+(?:root\s+)?(?:compression|impingement)|dislocat\w*"
-)
-_FINDINGS_HEDGE = ex._rx(
-    r"\b(?:no|not|negative|denie[sd]|without|absence|absent|lack\w*|free\s+of|"
-    r"rule\s+out|r/o|to\s+evaluate|evaluate\s+for|assess\s+for|whether|if|unless|"
-    r"suspect\w*|possible|question\w*|concern\s+for)\b"
-)
 _ACUTE_DAYS = 90
 
 
@@ -171,12 +152,6 @@ _MODALITY = {
 
 def _starts(sub: str, prefixes: tuple[str, ...]) -> bool:
     return any(sub == p or (p.endswith("_") and sub.startswith(p)) for p in prefixes)
-
-
-def objective_findings(summary: str) -> ex.Finding:
-    """Neurological deficits, red flags or mechanical signs stated without negation."""
-    hits = [sp for sp, _, _ in ex._cue_hits(summary, _FINDINGS_CUE, _FINDINGS_HEDGE, False)]
-    return ex.Finding(bool(hits), tuple(hits))
 
 
 def _letter_services(row: Mapping[str, Any], service: str) -> list[str]:
@@ -314,7 +289,7 @@ def assess(row: Mapping[str, Any]) -> Assessment:
 
     # Objective findings (neurological deficits, red flags) behind diagnostics and procedures.
     if _starts(sub, _NEEDS_FINDINGS):
-        found = objective_findings(summary)
+        found = ex.objective_findings(summary)
         if found.value:
             v["objective_findings_documented"] = 1.0
             add(

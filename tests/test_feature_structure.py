@@ -63,8 +63,8 @@ def test_every_name_used_through_features_extractors_resolves():
     from features import extractors as ex
 
     used = _names_used_through_the_face()
-    # the helpers features.criteria builds on, and the extractors structured.py calls
-    assert {"_rx", "_cue_hits", "Finding", "Span", "prior_therapy", "ur_modified"} <= used
+    # the extractors features/facts.py and features/criteria.py call
+    assert {"Finding", "objective_findings", "prior_therapy", "ur_modified"} <= used
     assert sorted(n for n in used if not hasattr(ex, n)) == []
     assert all(hasattr(ex, n) for n in ex.__all__)
 

@@ -234,10 +234,12 @@ def test_training_against_a_tracking_server_round_trips(tmp_path, monkeypatch):
 
 
 def readme_command(start: str) -> str:
-    """The README's command that starts with ``start``, continuation lines (``\\``) joined."""
-    readme = (REPO / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
-    lines = [line.strip() for line in readme.splitlines() if line.strip().startswith(start)]
-    assert len(lines) == 1, f"README should show one line starting {start!r}: {lines}"
+    """The command the README (or a page of docs/ it links) shows starting with ``start``,
+    continuation lines (``\\``) joined."""
+    pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in pages).replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines() if line.strip().startswith(start)]
+    assert len(lines) == 1, f"the docs should show one line starting {start!r}: {lines}"
     return lines[0]
 
 

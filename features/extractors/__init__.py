@@ -22,6 +22,7 @@ module                      extracts
 ``therapy_request``         requested amount, request modality, guideline trial/ceiling
 ``treatment_response``      documented failure and documented benefit of treatment
 ``imaging``                 imaging studies performed, results, repeat imaging
+``findings``                objective findings: neurological deficits, red flags, signs
 ``regions``                 body regions of the summary and of the request
 ``case_facts``              chronicity (days since injury), number of diagnoses
 ``history``                 work status, surgery history, psychological comorbidity
@@ -41,6 +42,7 @@ from __future__ import annotations
 from features.extractors.case_facts import chronicity_days, diagnosis_count
 from features.extractors.categories import SERVICE_CATEGORIES, service_category
 from features.extractors.claims_admin import CA_FAMILIES, ca_guideline_families, ur_modified
+from features.extractors.findings import objective_findings
 from features.extractors.history import psych_comorbidity, surgery_history, work_status
 from features.extractors.imaging import (
     imaging_studies,
@@ -81,9 +83,8 @@ from features.fast_regex import _rx as _rx
 from features.lexicon import IMAGING_MODALITIES, THERAPY_MODALITIES
 
 # ``X as X`` imports above re-export private helpers that other feature modules share
-# (features.criteria builds its own cues with _rx and reads them with _cue_hits, and
-# benchmarks/bench_features.py clears the text caches) so that ``ex.<name>`` keeps
-# working; they stay out of __all__.
+# (cue patterns are built with _rx and read with _cue_hits, and tests reach the text
+# helpers) so that ``ex.<name>`` keeps working; they stay out of __all__.
 __all__ = [
     "CA_FAMILIES",
     "IMAGING_MODALITIES",
@@ -107,6 +108,7 @@ __all__ = [
     "imaging_studies",
     "lower",
     "medication_classes",
+    "objective_findings",
     "prior_therapy",
     "prior_total",
     "psych_comorbidity",
