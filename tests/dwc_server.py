@@ -1,9 +1,13 @@
 """A local stand-in for the DWC's IMR decision search, for the fetcher's tests.
 
-It serves the treatment search in the documented format (``tabborder`` table, header row,
-``colspan="5"`` rows for a case's further treatments, 25 rows a page, a ``Nextpage`` form
-while more pages follow, the total in ``<strong>`` after the table) over one keep-alive
-HTTP/1.1 connection per client, and letter PDFs made by the tests. Faults can be queued per
+It serves the treatment search as the 2017 crawler of the live site reads it: a
+``tabborder`` table with a header row; the first row of a case holds the link cell (the
+letter link, whose text is the case number, then ``<strong>+</strong>`` when the case has
+several treatments), decision date, injury date, received date, specialty, category,
+sub-category and decision; each further treatment of the case is a row of a
+``colspan="5"`` cell then category, sub-category and decision; 25 rows a page; the total
+in ``<strong>`` after the table; a ``Nextpage`` form while more pages follow. It answers
+over one keep-alive HTTP/1.1 connection per client, and serves letter PDFs made by the tests. Faults can be queued per
 path: a status (e.g. 503 with ``Retry-After``), a connection dropped before or in the middle
 of a response, an HTML page instead of a PDF, a truncated PDF. Every request is logged with
 the (possibly fake) time it arrived.
@@ -27,6 +31,8 @@ from tests.pdf_maker import text_pdf
 SEARCH_PATH = "/dwc/imr/IMRDecisionSearch.asp"
 LETTER_DIR = "/dwc/imr/decisions/"
 PAGE_SIZE = 25
+#: What the live table puts after the letter link of a case with several treatments.
+MARKER = "<strong>+</strong>"
 
 
 @dataclass
@@ -40,6 +46,8 @@ class FakeCase:
     injured: dt.date = dt.date(2015, 3, 4)
     received: dt.date = dt.date(2023, 11, 4)
     pdf: bytes | None = None
+    #: the letter link as the results table gives it (default: the letter's own path)
+    link: str | None = None
 
     def __post_init__(self) -> None:
         if self.pdf is None:
@@ -48,6 +56,10 @@ class FakeCase:
     @property
     def path(self) -> str:
         return f"{LETTER_DIR}{self.case_number}.pdf"
+
+    @property
+    def href(self) -> str:
+        return self.link if self.link is not None else self.path
 
 
 def letter_pdf(case_number: str, decisions: list[str]) -> bytes:
@@ -203,8 +215,10 @@ class FakeDwcSite:
                 f"<td>{decision}</td></tr>"
             )
             if first:
+                # the live site marks a case with several treatments by a bold + after the link
+                marker = MARKER if len(case.treatments) > 1 else ""
                 lines.append(
-                    f'<tr><td><a href="{case.path}">{case.case_number}</a></td>'
+                    f'<tr><td><a href="{html.escape(case.href)}">{case.case_number}</a>{marker}</td>'
                     f"<td>{_site_date(case.decided)}</td><td>{_site_date(case.injured)}</td>"
                     f"<td>{_site_date(case.received)}</td><td>{html.escape(case.specialty)}</td>"
                     + tail

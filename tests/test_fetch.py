@@ -157,6 +157,91 @@ def test_a_page_that_starts_with_a_further_treatment_continues_the_previous_page
     assert not parse_results(page_two, "https://site.test/a", previous).has_next
 
 
+#: The live table as the 2017 crawler reads it: the case number is the link's text, and a
+#: case with several treatments has ``<strong>+</strong>`` after its link.
+LIVE_HEADER = (
+    '<table class="tabborder" width="100%"><tr><td><b>Case Number</b></td>'
+    "<td><b>Decision Date</b></td><td><b>Date of Injury</b></td><td><b>Received Date</b></td>"
+    "<td><b>IMRO Specialty</b></td><td><b>Request Category</b></td>"
+    "<td><b>SubCategory/Drug</b></td><td><b>Request Decision</b></td></tr>"
+)
+
+
+@pytest.mark.parametrize(
+    "marker",
+    ["<strong>+</strong>", " <strong>+</strong>", "&nbsp;<strong>+</strong>&nbsp;", "<b>+</b>"],
+)
+def test_the_live_tables_several_treatments_marker_is_not_part_of_the_case_number(marker):
+    html = (
+        LIVE_HEADER
+        + f'<tr><td><a href="/dwc/imr/d/CM16-0213037.pdf">CM16-0213037</a>{marker}</td>'
+        "<td>12/9/2016</td><td>3/4/2015</td><td>11/04/2016</td><td>Orthopedic Surgery</td>"
+        "<td>Pharmaceuticals</td><td>Opioids</td><td>Upheld</td></tr>"
+        '<tr><td colspan="5">&nbsp;</td><td>Rehabilitation</td><td>PT/OT</td>'
+        "<td>Overturned</td></tr>"
+        '<tr><td colspan="5">&nbsp;</td><td>Diagnostic Testing</td><td>MRI</td>'
+        "<td>Upheld</td></tr>"
+        '<tr><td><a href="/dwc/imr/d/CM16-0219557.pdf">CM16-0219557</a></td>'
+        "<td>12/12/2016</td><td>1/2/2014</td><td>11/20/2016</td><td>Psychiatry</td>"
+        "<td>Pharmaceuticals</td><td>Gabapentin</td><td>Overturned</td></tr>"
+        "</table>\n<p>Total: <strong>4</strong> results</p>"
+    )
+    page = parse_results(html, "https://site.test/dwc/imr/IMRDecisionSearch.asp")
+    assert [(r.case_number, r.sub_category, r.decision) for r in page.rows] == [
+        ("CM16-0213037", "Opioids", "Upheld"),
+        ("CM16-0213037", "PT/OT", "Overturned"),
+        ("CM16-0213037", "MRI", "Upheld"),
+        ("CM16-0219557", "Gabapentin", "Overturned"),
+    ]
+    assert {r.letter_url for r in page.rows[:3]} == {
+        "https://site.test/dwc/imr/d/CM16-0213037.pdf"
+    }
+    assert {r.decision_date for r in page.rows[:3]} == {"2016-12-09"}
+    assert page.stated_total == 4 and not page.has_next
+
+
+def test_the_stand_in_serves_the_live_table_with_the_marker():
+    cases = [
+        FakeCase("CM24-0000001", DAY, [("Pharmaceuticals", "Opioids", "Upheld")] * 2),
+        FakeCase("CM24-0000002", DAY, [("Diagnostic Testing", "MRI", "Overturned")]),
+    ]
+    html = FakeDwcSite(cases).results_page(dict(search_form(DAY, DAY)))
+    assert html.count("<strong>+</strong>") == 1
+    assert '>CM24-0000001</a><strong>+</strong></td>' in html
+    assert '<td colspan="5">' in html and "<strong>3</strong>" in html
+    rows = parse_results(html, "http://127.0.0.1/x").rows
+    assert [r.case_number for r in rows] == ["CM24-0000001"] * 2 + ["CM24-0000002"]
+
+
+@pytest.mark.parametrize(
+    "first_cell",
+    [
+        '<a href="/a.pdf">CM16-0213037</a> see also CM16-0000001',
+        '<a href="/a.pdf">CM16-0213037 (amended)</a>',
+        '<a href="/a.pdf">details</a> CM16-0213037',
+        "CM16-0213037 x",
+    ],
+)
+def test_a_first_cell_with_anything_else_besides_the_case_number_is_a_format_error(first_cell):
+    html = (
+        LIVE_HEADER
+        + f"<tr><td>{first_cell}</td>"
+        + "<td>12/9/2016</td>" * 3
+        + "<td>x</td>" * 3
+        + "<td>Upheld</td></tr></table>"
+    )
+    with pytest.raises(SiteFormatError, match="row 2"):
+        parse_results(html, "https://site.test/a")
+
+
+def test_a_table_far_larger_than_a_page_is_refused_without_collecting_it():
+    row = '<tr><td><a href="/a.pdf">CM16-0213037</a>' + "<td>x" * 7
+    with pytest.raises(SiteFormatError, match="over 500 rows"):
+        parse_results(LIVE_HEADER + row * 100_000 + "</table>", "https://site.test/a")
+    with pytest.raises(SiteFormatError, match="over 32 cells"):
+        parse_results(LIVE_HEADER + "<tr>" + "<td>x" * 100_000, "https://site.test/a")
+
+
 @pytest.mark.parametrize(
     "html",
     [

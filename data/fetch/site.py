@@ -19,6 +19,9 @@ What the description says:
   Received Date, IMRO Specialty, Request Category, SubCategory/Drug, Request Decision. Further
   treatments of the same case follow as rows whose first cell has ``colspan="5"`` and then
   only the last three cells. The element after the table states the total in ``<strong>``.
+- The case number is the link's text (the crawler reads ``td[1]/a``'s text): the cell also
+  holds a ``<strong>+</strong>`` after the link when the case has several treatments (the
+  crawler checks the cell's ``InnerHtml`` for it), which is no part of the number.
 """
 
 from __future__ import annotations
@@ -45,7 +48,13 @@ FULL_ROW_CELLS = 8
 CONTINUATION_ROW_CELLS = 4
 #: Outcome filter values the form is described with (treatment search: ``OutcomeV``).
 KNOWN_OUTCOMES = ("Uphold", "Overturn", "Partial Overturn")
-_CASE_NUMBER = re.compile(r"^CM\d{2}-\d{4,8}$")
+_CASE_NUMBER = re.compile(r"CM\d{2}-\d{4,8}")
+#: What may stand in the first cell besides the letter link: the several-treatments marker.
+SEVERAL_TREATMENTS_MARKER = "+"
+#: Rows and cells one results page may hold (the site shows 25 rows of 8 cells): a page far
+#: beyond that is not the documented table, and parsing it would only cost memory.
+MAX_PAGE_ROWS = 20 * PAGE_SIZE
+MAX_ROW_CELLS = 4 * FULL_ROW_CELLS
 
 
 def search_url(base_url: str) -> str:
@@ -141,15 +150,33 @@ class SiteFormatError(ValueError):
     """A results page that does not look like the documented format."""
 
 
+def _squeezed(parts: list[str]) -> str:
+    """Text with runs of whitespace (``&nbsp;`` too) as one space, trimmed."""
+    return re.sub(r"\s+", " ", "".join(parts)).strip()
+
+
 @dataclass
 class _Cell:
     text: list[str] = field(default_factory=list)
     colspan: int = 1
     href: str | None = None
+    #: the text of the cell's first link, and the cell's text outside it
+    link_text: list[str] = field(default_factory=list)
+    outside_link: list[str] = field(default_factory=list)
 
     @property
     def value(self) -> str:
-        return re.sub(r"\s+", " ", "".join(self.text)).strip()
+        return _squeezed(self.text)
+
+    def case_number(self) -> tuple[str, str]:
+        """The case number (the link's text when there is a link) and what else the cell
+        says (the several-treatments marker, or anything unexpected)."""
+        if self.href is not None:
+            return _squeezed(self.link_text), _squeezed(self.outside_link)
+        value = self.value
+        if value.endswith(SEVERAL_TREATMENTS_MARKER):
+            return value[: -len(SEVERAL_TREATMENTS_MARKER)].strip(), SEVERAL_TREATMENTS_MARKER
+        return value, ""
 
 
 class _ResultsParser(HTMLParser):
@@ -170,6 +197,7 @@ class _ResultsParser(HTMLParser):
         self._cell: _Cell | None = None
         self._strong: list[str] | None = None
         self._total_searched = False  # the total is looked for only right after the table
+        self._in_link = False  # inside the current cell's first link
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = {name.lower(): (value or "") for name, value in attrs}
@@ -197,7 +225,8 @@ class _ResultsParser(HTMLParser):
                 span = attributes.get("colspan", "1").strip()
                 self._cell = _Cell(colspan=int(span) if span.isdigit() else 1)
             elif tag == "a" and self._cell is not None and self._cell.href is None:
-                self._cell.href = attributes.get("href") or None
+                self._cell.href = attributes.get("href") or ""
+                self._in_link = True
         elif tag == "strong" and self._table_done and not self._total_searched:
             self._strong = []
 
@@ -212,6 +241,8 @@ class _ResultsParser(HTMLParser):
                 self._close_cell()
             elif tag == "tr":
                 self._close_row()
+            elif tag == "a":
+                self._in_link = False
         elif tag == "strong" and self._strong is not None:
             text = "".join(self._strong).strip().replace(",", "")
             self._strong = None
@@ -222,17 +253,25 @@ class _ResultsParser(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._cell is not None and self._table_depth == 1:
             self._cell.text.append(data)
+            (self._cell.link_text if self._in_link else self._cell.outside_link).append(data)
         elif self._strong is not None:
             self._strong.append(data)
 
     def _close_cell(self) -> None:
+        self._in_link = False
         if self._cell is not None and self._row is not None:
+            if len(self._row) >= MAX_ROW_CELLS:
+                raise SiteFormatError(f"a row of the results table has over {MAX_ROW_CELLS} cells")
             self._row.append(self._cell)
         self._cell = None
 
     def _close_row(self) -> None:
         self._close_cell()
         if self._row:
+            if len(self.rows) > MAX_PAGE_ROWS:  # the header row comes on top
+                raise SiteFormatError(
+                    f"the results table has over {MAX_PAGE_ROWS} rows; the site shows {PAGE_SIZE}"
+                )
             self.rows.append(self._row)
         self._row = None
 
@@ -262,7 +301,7 @@ def parse_results(html: str, page_url: str, previous: Treatment | None = None) -
     if not parser.rows:
         return page
     header, *body = parser.rows
-    if _CASE_NUMBER.match(header[0].value):  # no header row: the first row is a result
+    if _CASE_NUMBER.fullmatch(header[0].case_number()[0]):  # no header: the first row is a result
         header, body = [], parser.rows
     page.header = [cell.value for cell in header]
     if header and (len(header) != FULL_ROW_CELLS or "case" not in page.header[0].lower()):
@@ -284,10 +323,17 @@ def parse_results(html: str, page_url: str, previous: Treatment | None = None) -
             )
         elif len(cells) == FULL_ROW_CELLS:
             values = [c.value for c in cells]
-            case_number = values[0]
-            if not _CASE_NUMBER.match(case_number):
+            case_number, besides = cells[0].case_number()
+            if not _CASE_NUMBER.fullmatch(case_number):
                 raise SiteFormatError(
-                    f"row {number}: first cell {case_number!r} is not a case number (CMyy-nnnnnnn)"
+                    f"row {number}: first cell {values[0]!r} holds no case number (CMyy-nnnnnnn)"
+                    + (" as its link's text" if cells[0].href is not None else "")
+                )
+            if besides not in ("", SEVERAL_TREATMENTS_MARKER):
+                raise SiteFormatError(
+                    f"row {number}: first cell {values[0]!r} holds {besides!r} besides the case "
+                    f"number; only the several-treatments marker {SEVERAL_TREATMENTS_MARKER!r} "
+                    "is documented"
                 )
             href = cells[0].href
             last = Treatment(
