@@ -7,18 +7,25 @@ several treatments), decision date, injury date, received date, specialty, categ
 sub-category and decision; each further treatment of the case is a row of a
 ``colspan="5"`` cell then category, sub-category and decision; 25 rows a page; the total
 in ``<strong>`` after the table; a ``Nextpage`` form while more pages follow. It answers
-over one keep-alive HTTP/1.1 connection per client, and serves letter PDFs made by the tests. Faults can be queued per
-path: a status (e.g. 503 with ``Retry-After``), a connection dropped before or in the middle
-of a response, an HTML page instead of a PDF, a truncated PDF. Every request is logged with
+over one keep-alive HTTP/1.1 connection per client, and serves letter PDFs made by the
+tests. Faults can be queued per path: a status (e.g. 503 with ``Retry-After``, or a
+hostile reason phrase), a connection dropped before or in the middle of a response, an
+HTML page instead of a PDF, a truncated PDF, a redirect, a slow drip of the body or of the
+status line, or any raw body and headers (an oversized page, a gzip bomb, a page in a bad
+encoding). Every request is logged with
 the (possibly fake) time it arrived.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import html
 import socket
+import sys
 import threading
+import time
+import zlib
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,15 +82,24 @@ def letter_pdf(case_number: str, decisions: list[str]) -> bytes:
 class Fault:
     """What to do instead of the normal answer, once.
 
-    kind: ``status`` (send ``status`` with ``headers``), ``drop`` (close without answering),
-    ``drop_mid_body`` (announce the whole body, send ``keep`` bytes, close), ``html`` (a 200
-    HTML error page), ``truncated`` (a 200 PDF cut to ``keep`` bytes, honestly announced).
+    kind: ``status`` (send ``status`` with ``headers`` and the ``reason`` phrase), ``drop``
+    (close without answering), ``drop_mid_body`` (announce the whole body, send ``keep``
+    bytes, close), ``html`` (a 200 HTML error page titled ``title``), ``truncated`` (a 200
+    PDF cut to ``keep`` bytes, honestly announced), ``redirect`` (``status``, default 302,
+    to ``location``), ``drip`` (announce the whole body, then send it one byte every
+    ``interval`` seconds), ``drip_head`` (the same from the status line on), ``raw`` (a 200
+    with ``body`` and ``headers`` as given).
     """
 
     kind: str
     status: int = 503
     headers: dict[str, str] = field(default_factory=dict)
     keep: int = 200
+    reason: str | None = None
+    title: str = "Service Error"
+    location: str = ""
+    interval: float = 2.0
+    body: bytes = b""
 
 
 @dataclass
@@ -94,6 +110,27 @@ class LoggedRequest:
     form: dict[str, str]
     headers: dict[str, str]
     status: int | None = None
+    #: bytes of a dripped answer sent so far (the drip stops when the client hangs up)
+    dripped: int = 0
+
+
+def gzip_bomb(mib: int, fill: bytes = b" ") -> bytes:
+    """A valid gzip body of about 1 KB per MiB that inflates to ``mib`` MiB of ``fill``.
+
+    Built without holding the inflated data: after a full flush deflate starts afresh, so
+    every block compresses to the same bytes.
+    """
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = fill * (2**20 // len(fill))
+    head = gzip.compress(b"")[:10]  # the gzip header of an empty member
+    first = deflate.compress(block) + deflate.flush(zlib.Z_FULL_FLUSH)
+    again = deflate.compress(block) + deflate.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(mib):
+        crc = zlib.crc32(block, crc)
+    size = (len(block) * mib) % 2**32
+    tail = crc.to_bytes(4, "little") + size.to_bytes(4, "little")
+    return head + first + again * (mib - 1) + deflate.flush() + tail
 
 
 def _site_date(day: dt.date) -> str:
@@ -147,7 +184,7 @@ class FakeDwcSite:
         class Handler(_Handler):
             fake = site
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         # a short poll interval: shutting the server down waits for one poll
         serve = threading.Thread(
@@ -217,8 +254,9 @@ class FakeDwcSite:
             if first:
                 # the live site marks a case with several treatments by a bold + after the link
                 marker = MARKER if len(case.treatments) > 1 else ""
+                link = f'<a href="{html.escape(case.href)}">{case.case_number}</a>'
                 lines.append(
-                    f'<tr><td><a href="{html.escape(case.href)}">{case.case_number}</a>{marker}</td>'
+                    f"<tr><td>{link}{marker}</td>"
                     f"<td>{_site_date(case.decided)}</td><td>{_site_date(case.injured)}</td>"
                     f"<td>{_site_date(case.received)}</td><td>{html.escape(case.specialty)}</td>"
                     + tail
@@ -236,6 +274,13 @@ class FakeDwcSite:
             )
         lines.append("</body></html>")
         return "\n".join(lines)
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up (as the fetcher does at its deadline) is no error here."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -259,9 +304,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.log.append(entry)
         return entry
 
-    def _send(self, entry: LoggedRequest, status: int, body: bytes, content_type: str, headers=()):
+    def _send(
+        self,
+        entry: LoggedRequest,
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers=(),
+        reason: str | None = None,
+    ):
         entry.status = status
-        self.send_response(status)
+        self.send_response(status, reason)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         for name, value in headers:
@@ -274,6 +327,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         self.connection.shutdown(socket.SHUT_RDWR)
 
+    def _drip(self, entry: LoggedRequest, data: bytes, interval: float) -> None:
+        """Send ``data`` a byte at a time, ``interval`` seconds apart, until the client leaves."""
+        self.close_connection = True
+        try:
+            for i in range(len(data)):
+                self.wfile.write(data[i : i + 1])
+                entry.dripped += 1
+                time.sleep(interval)
+        except OSError:
+            pass
+
     def _answer(self, entry: LoggedRequest, body: bytes, content_type: str) -> None:
         queue = self.fake.faults.get(entry.path)
         fault = queue.popleft() if queue else None
@@ -281,7 +345,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(entry, 200, body, content_type)
         elif fault.kind == "status":
             self._send(
-                entry, fault.status, b"busy", "text/plain", headers=list(fault.headers.items())
+                entry,
+                fault.status,
+                b"busy",
+                "text/plain",
+                headers=list(fault.headers.items()),
+                reason=fault.reason,
             )
         elif fault.kind == "drop":
             entry.status = -1
@@ -295,10 +364,32 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body[: fault.keep])
             self._drop()
         elif fault.kind == "html":
-            page = b"<!DOCTYPE html><html><head><title>Service Error</title></head><body>Sorry"
-            self._send(entry, 200, page, "text/html")
+            title = fault.title.encode("utf-8")
+            page = b"<!DOCTYPE html><html><head><title>" + title + b"</title></head><body>Sorry"
+            self._send(entry, 200, page, "text/html; charset=utf-8")
         elif fault.kind == "truncated":
             self._send(entry, 200, body[: fault.keep], content_type)
+        elif fault.kind == "redirect":
+            entry.status = fault.status
+            self.send_response(fault.status)
+            self.send_header("Location", fault.location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif fault.kind == "drip":
+            entry.status = -3
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self._drip(entry, body, fault.interval)
+        elif fault.kind == "drip_head":
+            entry.status = -4
+            head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            self._drip(entry, head + body, fault.interval)
+        elif fault.kind == "raw":
+            headers = dict(fault.headers)
+            kind = headers.pop("Content-Type", content_type)
+            self._send(entry, 200, fault.body, kind, headers=list(headers.items()))
         else:
             raise ValueError(fault.kind)
 

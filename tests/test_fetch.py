@@ -11,7 +11,9 @@ import datetime as dt
 import itertools
 import json
 import os
+import resource
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,7 +27,7 @@ from data.fetch import site as dwc_site
 from data.fetch.cli import app
 from data.fetch.manifest import MANIFEST_FILE
 from data.fetch.polite_http import PoliteClient, SiteUnavailable, retry_after_seconds
-from data.fetch.site import SiteFormatError, parse_results, search_form
+from data.fetch.site import SiteFormatError, link_problem, parse_results, search_form
 from data.fetch.walk import (
     FetchOptions,
     Window,
@@ -34,7 +36,14 @@ from data.fetch.walk import (
     plan_windows,
 )
 from data.ingest import ingest
-from tests.dwc_server import SEARCH_PATH, FakeCase, FakeDwcSite, Fault, letter_pdf
+from tests.dwc_server import (
+    SEARCH_PATH,
+    FakeCase,
+    FakeDwcSite,
+    Fault,
+    gzip_bomb,
+    letter_pdf,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 DAY = dt.date(2024, 1, 1)  # a Monday: 2024-01-01..2024-01-07 is one weekly window
@@ -173,8 +182,7 @@ LIVE_HEADER = (
 )
 def test_the_live_tables_several_treatments_marker_is_not_part_of_the_case_number(marker):
     html = (
-        LIVE_HEADER
-        + f'<tr><td><a href="/dwc/imr/d/CM16-0213037.pdf">CM16-0213037</a>{marker}</td>'
+        LIVE_HEADER + f'<tr><td><a href="/dwc/imr/d/CM16-0213037.pdf">CM16-0213037</a>{marker}</td>'
         "<td>12/9/2016</td><td>3/4/2015</td><td>11/04/2016</td><td>Orthopedic Surgery</td>"
         "<td>Pharmaceuticals</td><td>Opioids</td><td>Upheld</td></tr>"
         '<tr><td colspan="5">&nbsp;</td><td>Rehabilitation</td><td>PT/OT</td>'
@@ -193,9 +201,7 @@ def test_the_live_tables_several_treatments_marker_is_not_part_of_the_case_numbe
         ("CM16-0213037", "MRI", "Upheld"),
         ("CM16-0219557", "Gabapentin", "Overturned"),
     ]
-    assert {r.letter_url for r in page.rows[:3]} == {
-        "https://site.test/dwc/imr/d/CM16-0213037.pdf"
-    }
+    assert {r.letter_url for r in page.rows[:3]} == {"https://site.test/dwc/imr/d/CM16-0213037.pdf"}
     assert {r.decision_date for r in page.rows[:3]} == {"2016-12-09"}
     assert page.stated_total == 4 and not page.has_next
 
@@ -207,7 +213,7 @@ def test_the_stand_in_serves_the_live_table_with_the_marker():
     ]
     html = FakeDwcSite(cases).results_page(dict(search_form(DAY, DAY)))
     assert html.count("<strong>+</strong>") == 1
-    assert '>CM24-0000001</a><strong>+</strong></td>' in html
+    assert ">CM24-0000001</a><strong>+</strong></td>" in html
     assert '<td colspan="5">' in html and "<strong>3</strong>" in html
     rows = parse_results(html, "http://127.0.0.1/x").rows
     assert [r.case_number for r in rows] == ["CM24-0000001"] * 2 + ["CM24-0000002"]
@@ -616,7 +622,7 @@ def test_a_changed_results_table_stops_with_the_saved_page_named(tmp_path, clock
         site.results_page = lambda form: '<table class="tabborder"><tr><td>Case</td></tr></table>'
         result = run_fetch(site, tmp_path / "out", clock)
     assert result.stopped == "site_format"
-    assert "dwc_site.py" in result.report["message"]
+    assert "data/fetch/site.py" in result.report["message"]
     assert "p001.html" in result.report["message"]
 
 
@@ -763,3 +769,321 @@ def test_killed_process_resumes_without_partial_files(tmp_path, clock):
     for case in cases:
         assert (out / "pdf" / f"{case.case_number}.pdf").read_bytes() == case.pdf
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+# --- hostile answers: links, redirects, slow drips, DNS, unusable pages, markup -------
+
+#: Address space of a fetcher run on a hostile answer (it needs about 0.4 GiB): a page or a
+#: letter read without its cap, or inflated without bound, ends in a MemoryError here.
+FETCH_MEMORY_BYTES = 1 << 30
+
+
+def _limited() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (FETCH_MEMORY_BYTES, FETCH_MEMORY_BYTES))
+    resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
+
+
+def cli_argv(site: FakeDwcSite, out: Path, *extra: str) -> list[str]:
+    return [
+        "--decided-from",
+        "2024-01-01",
+        "--decided-to",
+        "2024-01-07",
+        "--out",
+        str(out),
+        "--base-url",
+        site.url,
+        "--delay",
+        "1",
+        *extra,
+    ]
+
+
+def run_cli_limited(site: FakeDwcSite, out: Path) -> subprocess.CompletedProcess:
+    """The fetcher's command line in a child process under ``resource`` limits."""
+    return subprocess.run(
+        [sys.executable, "-m", "data.fetch", *cli_argv(site, out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        preexec_fn=_limited,
+    )
+
+
+def files_by_case(result) -> dict[str, dict]:
+    return {entry["case_number"]: entry for entry in result.report["files"]}
+
+
+def test_only_http_links_on_the_searchs_own_host_may_be_followed():
+    base = "https://www.dir.ca.gov/dwc/imr/IMRDecisionSearch.asp"
+    allowed = [
+        "https://www.dir.ca.gov/dwc/imr/d/CM16-0213037.pdf",
+        "http://www.dir.ca.gov/dwc/imr/d/CM16-0213037.pdf",  # the same site, default ports
+        "HTTPS://WWW.DIR.CA.GOV:443/x.pdf",
+    ]
+    refused = {
+        "file:///etc/passwd": "not an http(s) address",
+        "ftp://www.dir.ca.gov/x.pdf": "not an http(s) address",
+        "javascript:alert(1)": "not an http(s) address",
+        "https://evil.example/x.pdf": "another host",
+        "https://www.dir.ca.gov.evil.example/x.pdf": "another host",
+        "https://www.dir.ca.gov@evil.example/x.pdf": "another host",
+        "https://www.dir.ca.gov:8443/x.pdf": "another host",
+        "https:///x.pdf": "another host",
+        "https://www.dir.ca.gov:99999/x.pdf": "not a well-formed address",
+    }
+    assert [link_problem(url, base) for url in allowed] == [None] * len(allowed)
+    for url, problem in refused.items():
+        assert problem in link_problem(url, base), url
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["file_link", "other_host_link", "other_port_link", "redirect_to_file", "redirect_elsewhere"],
+)
+def test_links_and_redirects_off_the_searchs_host_are_reported_and_never_followed(
+    tmp_path, clock, how
+):
+    cases = make_cases(4)
+    hostile = cases[1]
+    with (
+        FakeDwcSite(list(cases), clock=clock.clock) as elsewhere,
+        FakeDwcSite(cases, clock=clock.clock) as site,
+    ):
+        port = site.url.rsplit(":", 1)[1]
+        target = {
+            "file_link": "file:///etc/passwd",
+            "other_host_link": f"http://localhost:{port}{hostile.path}",  # same server, by name
+            "other_port_link": elsewhere.url + hostile.path,
+            "redirect_to_file": "file:///etc/passwd",
+            "redirect_elsewhere": elsewhere.url + hostile.path,
+        }[how]
+        if how.endswith("_link"):
+            hostile.link = target
+        else:
+            site.fail(hostile.path, *[Fault("redirect", 302, location=target)] * 2)
+        first = run_fetch(site, tmp_path / "out", clock)
+        again = run_fetch(site, tmp_path / "out", clock)  # the same letter once more
+        asked = [r.path for r in site.log if r.method == "GET"]
+        asked_elsewhere = len(elsewhere.log)
+    assert asked_elsewhere == 0
+    expected_kind = "refused_link" if how.endswith("_link") else "refused_redirect"
+    for result in (first, again):
+        entry = files_by_case(result)[hostile.case_number]
+        assert (entry["status"], entry["kind"]) == ("failed", expected_kind)
+        assert target in entry["reason"] and "not f" in entry["reason"]
+        assert result.report["summary"]["fetched"] == len(cases) - 1
+        assert result.stopped is None
+    assert asked.count(hostile.path) == (0 if how.endswith("_link") else 2)
+    assert not (tmp_path / "out" / "pdf" / f"{hostile.case_number}.pdf").exists()
+
+
+def test_redirects_on_the_same_host_are_followed_one_polite_request_at_a_time(tmp_path, clock):
+    cases = make_cases(3)
+    moved = cases[0]
+    with FakeDwcSite(cases, clock=clock.clock) as site:
+        site.fail(moved.path, Fault("redirect", 301, location=f"{moved.path}?v=2"))
+        site.fail(cases[1].path, *[Fault("redirect", 302, location=cases[1].path)] * 6)
+        result = run_fetch(site, tmp_path / "out", clock, client_kwargs={"delay": 4})
+        hops = site.requests_to(moved.path)
+    assert [r.status for r in hops] == [301, 200]
+    assert hops[1].time - hops[0].time >= 4  # the redirect waits its turn like any request
+    by_case = files_by_case(result)
+    assert by_case[moved.case_number]["status"] == "fetched"
+    assert by_case[cases[1].case_number]["kind"] == "too_many_redirects"
+    assert by_case[cases[2].case_number]["status"] == "fetched"
+
+
+def test_a_search_redirected_off_the_host_stops_with_the_window_unfinished(tmp_path, clock):
+    with FakeDwcSite(make_cases(2), clock=clock.clock) as site:
+        site.fail(SEARCH_PATH, Fault("redirect", 303, location="http://evil.example/search"))
+        result = run_fetch(site, tmp_path / "out", clock)
+        assert len(site.log) == 1
+    assert result.stopped == "site_error"
+    assert "http://evil.example/search" in result.report["message"]
+    assert "left unfinished" in result.report["message"]
+    assert [w["status"] for w in result.report["windows"]] == ["open"]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("fault", ["drip", "drip_head"])
+def test_a_slow_drip_is_cut_at_the_deadline_and_the_run_goes_on(tmp_path, clock, fault):
+    cases = make_cases(3)
+    slow = cases[1]
+    with FakeDwcSite(cases, clock=clock.clock) as site:
+        site.fail(slow.path, Fault(fault, interval=2.0))  # 1 byte every 2 s: hours a letter
+        result = run_fetch(site, tmp_path / "out", clock, client_kwargs={"deadline": 3.0})
+        (dripped,) = site.requests_to(slow.path)
+    by_case = files_by_case(result)
+    assert (by_case[slow.case_number]["status"], by_case[slow.case_number]["kind"]) == (
+        "failed",
+        "deadline",
+    )
+    assert "not complete after 3 s" in by_case[slow.case_number]["reason"]
+    # cut at the deadline: bytes sent at 0, 2 (and perhaps 4) s, never the rest
+    assert 1 <= dripped.dripped <= 3
+    assert [by_case[c.case_number]["status"] for c in (cases[0], cases[2])] == ["fetched"] * 2
+    assert result.stopped is None and result.report["summary"]["fetched"] == 2
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        socket.gaierror(socket.EAI_NONAME, "Name or service not known"),
+        socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"),
+    ],
+    ids=["no-such-name", "no-network"],
+)
+def test_a_name_that_does_not_resolve_stops_at_once_not_after_minutes_of_back_off(
+    tmp_path, clock, monkeypatch, error
+):
+    def no_dns(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    client = client_for(clock)
+    options = FetchOptions(
+        decided_from=DAY,
+        decided_to=DAY + dt.timedelta(days=6),
+        out_dir=tmp_path / "out",
+        base_url="https://www.dir.ca.gov",
+        max_letters=3,
+    )
+    result = fetch(options, client)
+    client.close()
+    assert result.stopped == "name_not_resolved"
+    assert (client.requests_sent, client.retries, clock.sleeps) == (1, 0, [])
+    assert "www.dir.ca.gov does not resolve" in result.report["message"]
+    assert "no network" in result.report["message"]
+    cli = CliRunner().invoke(
+        app,
+        [
+            *("--decided-from", "2024-01-01", "--decided-to", "2024-01-07"),
+            *("--out", str(tmp_path / "cli"), "--max-letters", "3", "--quiet"),
+        ],
+    )
+    assert cli.exit_code == 4 and isinstance(cli.exception, SystemExit)
+    assert "does not resolve" in cli.output
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "message"),
+    [
+        ({"Content-Type": "text/html; charset=x-no-such"}, b"<html></html>", "no encoding"),
+        ({"Content-Type": "text/html"}, b"<html>" + b"\x00\x01\x02" * 4000, "NUL"),
+        ({"Content-Type": "text/html; charset=utf-8"}, b"\x81\x8d\xc3" * 4000, "not utf-8"),
+        (
+            {"Content-Type": "text/html", "Content-Encoding": "gzip"},
+            b"\x1f\x8b\x08\x00" + b"not deflate" * 100,
+            "does not decode",
+        ),
+    ],
+    ids=["unknown-charset", "binary", "bad-bytes", "broken-gzip"],
+)
+def test_an_undecodable_results_page_stops_the_window_never_done_with_0_rows(
+    tmp_path, clock, headers, body, message
+):
+    with FakeDwcSite(make_cases(3), clock=clock.clock) as site:
+        site.fail(SEARCH_PATH, Fault("raw", headers=headers, body=body))
+        result = run_fetch(site, tmp_path / "out", clock)
+        assert len(site.log) == 1  # not retried: a broken page is no busy site
+    assert result.stopped == "site_error"
+    assert message in result.report["message"] and "left unfinished" in result.report["message"]
+    assert [w["status"] for w in result.report["windows"]] == ["open"]
+    with FakeDwcSite(make_cases(3), clock=clock.clock) as site:  # the rerun walks it again
+        assert run_fetch(site, tmp_path / "out", clock).report["summary"]["fetched"] == 3
+
+
+@pytest.mark.parametrize("hostile", ["oversized", "gzip_bomb"])
+def test_an_oversized_results_page_stops_with_a_message_under_memory_limits(tmp_path, hostile):
+    cases = make_cases(30)  # more pages follow: a page cut short would look like the last
+    with FakeDwcSite(cases) as site:
+        page = site.results_page(dict(search_form(DAY, DAY + dt.timedelta(days=6))))
+        if hostile == "oversized":
+            at = page.index('<form name="Nextpage"')
+            padded = page[:at] + "<!--" + " " * (21 * 2**20) + "-->" + page[at:]
+            fault = Fault("raw", body=padded.encode(), headers={"Content-Type": "text/html"})
+        else:  # 1 GiB of spaces in 1 MB
+            fault = Fault("raw", body=gzip_bomb(1024), headers={"Content-Encoding": "gzip"})
+        site.fail(SEARCH_PATH, fault)
+        run = run_cli_limited(site, tmp_path / "out")
+        letters = sum(site.letter_deliveries().values())
+    assert run.returncode == 4, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "larger than 20 MiB" in run.stderr and "left unfinished" in run.stderr
+    assert ("once decompressed" in run.stderr) == (hostile == "gzip_bomb")
+    report = json.loads((tmp_path / "out" / "fetch_report.json").read_text())
+    assert [w["status"] for w in report["windows"]] == ["open"]
+    assert (report["summary"]["treatments"], letters) == (0, 0)
+
+
+def test_a_letter_too_large_or_undecodable_fails_alone_under_memory_limits(tmp_path):
+    cases = make_cases(4, days=1)
+    with FakeDwcSite(cases) as site:
+        site.fail(
+            cases[0].path, Fault("raw", body=gzip_bomb(1024), headers={"Content-Encoding": "gzip"})
+        )
+        site.fail(
+            cases[1].path,
+            Fault(
+                "raw",
+                body=b"\x1f\x8b\x08\x00" + b"not deflate" * 100,
+                headers={"Content-Encoding": "gzip"},
+            ),
+        )
+        run = run_cli_limited(site, tmp_path / "out")
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    report = json.loads((tmp_path / "out" / "fetch_report.json").read_text())
+    verdicts = {e["case_number"]: (e["status"], e.get("kind")) for e in report["files"]}
+    assert verdicts == {
+        cases[0].case_number: ("failed", "too_large"),
+        cases[1].case_number: ("failed", "undecodable"),
+        cases[2].case_number: ("fetched", None),
+        cases[3].case_number: ("fetched", None),
+    }
+    assert "larger than 20 MiB once decompressed" in run.stderr
+    assert report["summary"]["fetched"] == 2
+
+
+HOSTILE_TEXT = "[/red] [link=https://evil.example]x[/link] \x1b[2J\x1b]0;owned\x07"
+
+
+def _assert_shown_as_text(output: str) -> None:
+    assert "\x1b" not in output and "\x07" not in output  # no control character reached it
+    assert "[/red]" in output and "[link=https://evil.example]" in output  # shown, not obeyed
+    assert "\\x1b[2J" in output  # the escape sequence, spelled out
+
+
+def test_the_summary_shows_hostile_titles_and_reason_phrases_as_text(tmp_path):
+    cases = make_cases(3, days=1)
+    with FakeDwcSite(cases) as site:
+        site.fail(cases[0].path, Fault("html", title=HOSTILE_TEXT))
+        site.fail(cases[1].path, Fault("status", 404, reason=f"Gone {HOSTILE_TEXT}"))
+        cases[2].link = "file:///etc/[/red]\x1b[2J"
+        result = CliRunner().invoke(app, cli_argv(site, tmp_path / "out", "--quiet"))
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 1, result.output
+    _assert_shown_as_text(result.output)
+    assert "file:///etc/[/red]" in result.output
+
+
+def test_a_stop_message_quoting_a_hostile_reason_phrase_is_shown_as_text(tmp_path):
+    with FakeDwcSite(make_cases(1)) as site:
+        site.fail(SEARCH_PATH, Fault("status", 404, reason=HOSTILE_TEXT))
+        result = CliRunner().invoke(app, cli_argv(site, tmp_path / "out", "--quiet"))
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 4, result.output
+    _assert_shown_as_text(result.output)
+
+
+def test_log_lines_show_what_the_site_sent_as_text(tmp_path):
+    """The real command line, with its own log handler (pytest replaces it in-process)."""
+    cases = make_cases(2, days=1)
+    with FakeDwcSite(cases) as site:
+        site.fail(cases[0].path, Fault("status", 404, reason=HOSTILE_TEXT))
+        run = run_cli_limited(site, tmp_path / "out")
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    log_lines = [line for line in run.stderr.splitlines() if cases[0].case_number in line]
+    assert any("failed" in line for line in log_lines)
+    _assert_shown_as_text(run.stderr)

@@ -3,8 +3,13 @@
 Kept apart from :mod:`data.fetch.walk` so that the walk carries no terminal dependencies.
 Exit status: 0 done (or stopped at --max-letters), 1 some letters were set aside or failed
 (each listed with its reason), 2 bad arguments, 3 another fetch is writing into the folder,
-4 stopped early because of the site (unavailable, refusing, or in an unknown format; rerun
-later to resume), 130 interrupted (rerun to resume).
+4 stopped early because of the site or the network (unavailable, refusing, answering in an
+unknown format or with an unusable results page, or its name does not resolve; rerun later
+to resume), 130 interrupted (rerun to resume).
+
+Everything printed that came from the site or the user (titles, reason phrases, addresses,
+case numbers, paths) goes through :func:`data.terminal_text.terminal_text`: shown as its
+characters, never as rich markup or terminal control sequences; the log lines too.
 """
 
 from __future__ import annotations
@@ -28,16 +33,39 @@ from data.fetch.polite_http import (
     user_agent,
 )
 from data.fetch.walk import DEFAULT_WINDOW_DAYS, FetchOptions, dry_run, fetch
+from data.terminal_text import terminal_text
 
 app = typer.Typer(add_completion=False, help=__doc__, pretty_exceptions_enable=False)
 console = Console(stderr=True)
-#: Stops that are the site's doing: exit status 4.
-_SITE_STOPS = ("site_unavailable", "too_many_failures", "site_format", "site_error")
+#: Stops that are the site's (or the network's) doing: exit status 4.
+_SITE_STOPS = (
+    "site_unavailable",
+    "too_many_failures",
+    "site_format",
+    "site_error",
+    "name_not_resolved",
+)
+
+
+def _say(message: str, out: Console | None = None) -> None:
+    """Print a plain message (it may quote the site or the user) as exactly its characters."""
+    (out or console).print(terminal_text(message), highlight=False, soft_wrap=True)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"error: {message}", highlight=False, soft_wrap=True)
+    _say(f"error: {message}")
     return typer.Exit(code)
+
+
+class _TerminalLog(logging.Handler):
+    """Log lines on the console, as text: a reason or an address from the site is printed
+    as its characters (markup and control characters escaped)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _say(self.format(record))
+        except Exception:  # a log line must never end the run
+            self.handleError(record)
 
 
 def _date(option: str, text: str) -> dt.date:
@@ -51,7 +79,7 @@ def print_summary(report: dict, out: Console | None = None) -> None:
     """The summary table, the agreement rate, then one line per letter set aside."""
     out = out or Console()
     summary = report["summary"]
-    table = Table(title=f"Letters in {report['out_dir']}", show_header=False)
+    table = Table(title=f"Letters in {terminal_text(report['out_dir'])}", show_header=False)
     table.add_column("what")
     table.add_column("count", justify="right")
     rows = {
@@ -77,11 +105,14 @@ def print_summary(report: dict, out: Console | None = None) -> None:
             highlight=False,
         )
     for warning in report["warnings"]:
-        out.print(f"[yellow]warning[/yellow] {warning}", highlight=False, soft_wrap=True)
+        out.print(
+            f"[yellow]warning[/yellow] {terminal_text(warning)}", highlight=False, soft_wrap=True
+        )
     for entry in report["files"]:
         if entry["status"] != "fetched":
             out.print(
-                f"[red]{entry['status']}[/red] {entry['case_number']}: {entry.get('reason')}",
+                f"[red]{terminal_text(entry['status'])}[/red] "
+                f"{terminal_text(entry['case_number'])}: {terminal_text(entry.get('reason'))}",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -147,10 +178,9 @@ def run(
             f"--base-url {base_url!r} is not an http(s) URL such as {dwc_site.DEFAULT_BASE_URL}"
         )
     if outcome and outcome not in dwc_site.KNOWN_OUTCOMES:
-        console.print(
+        _say(
             f"note: --outcome {outcome!r} is not one of the documented values "
-            f"({', '.join(dwc_site.KNOWN_OUTCOMES)}); it is sent as given",
-            highlight=False,
+            f"({', '.join(dwc_site.KNOWN_OUTCOMES)}); it is sent as given"
         )
     options = FetchOptions(
         decided_from=start,
@@ -171,7 +201,7 @@ def run(
         except ManifestError as exc:
             raise _fail(str(exc)) from exc
         for line in lines:
-            typer.echo(line)
+            _say(line, Console())
         raise typer.Exit(0)
     _run(options, delay, contact, quiet)
 
@@ -179,11 +209,9 @@ def run(
 def _run(options: FetchOptions, delay: float, contact: str | None, quiet: bool) -> None:
     from filelock import Timeout
 
-    logging.basicConfig(
-        level=logging.WARNING if quiet else logging.INFO,
-        format="%(asctime)s %(message)s",
-        datefmt="%H:%M:%S",
-    )
+    handler = _TerminalLog()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, handlers=[handler])
     client = PoliteClient(delay=delay, contact=contact)
     try:
         result = fetch(options, client)
@@ -205,12 +233,10 @@ def _run(options: FetchOptions, delay: float, contact: str | None, quiet: bool) 
     if result.stopped in _SITE_STOPS:
         raise _fail(result.report["message"], 4)
     if result.stopped:
-        console.print(result.report["message"], highlight=False, soft_wrap=True)
-    console.print(
+        _say(result.report["message"])
+    _say(
         f"good letters are in {Path(options.out_dir) / 'pdf'}; train on them with: "
-        f".venv/bin/python train.py --letters {options.out_dir}",
-        highlight=False,
-        soft_wrap=True,
+        f".venv/bin/python train.py --letters {options.out_dir}"
     )
     raise typer.Exit(1 if result.problems else 0)
 

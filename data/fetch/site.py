@@ -30,7 +30,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
-from urllib.parse import urljoin
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 from data.letters.dates import parse_date
 from settings import NEGATIVE_LABEL, POSITIVE_LABEL
@@ -60,6 +60,31 @@ MAX_ROW_CELLS = 4 * FULL_ROW_CELLS
 def search_url(base_url: str) -> str:
     """The search form's URL on a site (or a stand-in for it, e.g. a local test server)."""
     return base_url.rstrip("/") + SEARCH_PATH
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _port(parts: SplitResult) -> int | None:
+    """The port an address names; None for its scheme's default (ValueError if malformed)."""
+    port = parts.port
+    return None if port == _DEFAULT_PORTS.get(parts.scheme.lower()) else port
+
+
+def link_problem(url: str, base_url: str) -> str | None:
+    """Why the fetcher may not follow ``url`` (a letter link, or where a redirect points),
+    or None when it may: only http(s) addresses on the search's own host (the host of
+    ``base_url``, on its port; http and https on their default ports count as one site)."""
+    try:
+        parts, base = urlsplit(url), urlsplit(base_url)
+        port, base_port = _port(parts), _port(base)
+    except ValueError:
+        return "not a well-formed address"
+    if parts.scheme.lower() not in _DEFAULT_PORTS:
+        return "not an http(s) address"
+    if not parts.hostname or parts.hostname != base.hostname or port != base_port:
+        return f"on another host than the search's ({base.netloc})"
+    return None
 
 
 def site_date(day: dt.date) -> str:

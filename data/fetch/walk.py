@@ -13,6 +13,12 @@ results page, the letters of the cases complete so far are downloaded, one at a 
 checked (:mod:`data.fetch.checks`) and land atomically in ``OUT/pdf/`` or, when a check
 fails, in ``OUT/rejected/`` with a ``.rejected`` suffix that keeps ingestion away from them.
 
+What the site answers is not trusted: only http(s) links and redirects on the search's own
+host are followed (others are reported, never fetched); a results page that is over the
+size cap, does not decompress, does not decode as text or does not arrive within the
+deadline stops the walk with the window left unfinished (never "done, 0 rows"); a letter
+with any of these problems is reported as failed and the run goes on.
+
 What is in OUT:
 
 - ``pdf/CASE.pdf``: good letters, the only files ``train.py --letters OUT`` ingests;
@@ -25,7 +31,9 @@ What is in OUT:
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -39,7 +47,14 @@ import pandas as pd
 from data.fetch import site as dwc_site
 from data.fetch.checks import check_letter
 from data.fetch.manifest import Manifest, atomic_write_bytes, remove_stale_temporaries
-from data.fetch.polite_http import HttpRequest, PoliteClient, SiteUnavailable
+from data.fetch.polite_http import (
+    HttpReply,
+    HttpRequest,
+    NameNotResolved,
+    PoliteClient,
+    RefusedUrl,
+    SiteUnavailable,
+)
 from data.fetch.report import FETCH_REPORT_FILE, RESULTS_FILE, letters_and_agreement, results_table
 from data.fetch.site import SiteFormatError, Treatment, letter_file_name, parse_results
 
@@ -175,19 +190,40 @@ class _Stop(Exception):
         self.message = message
 
 
+class UndecodablePage(ValueError):
+    """A results page whose bytes are not text in any encoding it may be in."""
+
+
 def decode_page(body: bytes, content_type: str) -> str:
-    """A results page's text: the declared charset, else UTF-8, else Windows-1252."""
+    """A results page's text: in the declared charset, else UTF-8, else Windows-1252 (old
+    pages are often labelled one and written in the other), each decoded strictly.
+
+    Raises :class:`UndecodablePage` for an unknown declared charset, bytes that none of
+    these decode, or text holding NUL characters (binary data, not a page): guessing with
+    replacement characters would turn a broken page into "no results".
+    """
+    declared = None
     for part in content_type.split(";")[1:]:
         name, _, value = part.strip().partition("=")
-        if name.lower() == "charset" and value:
-            try:
-                return body.decode(value.strip("\"'"), errors="replace")
-            except LookupError:
-                break
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return body.decode("cp1252", errors="replace")
+        if name.strip().lower() == "charset" and value.strip():
+            declared = value.strip().strip("\"'")
+    names = ["utf-8", "cp1252"]
+    if declared:
+        try:
+            names.insert(0, codecs.lookup(declared).name)
+        except LookupError:
+            raise UndecodablePage(
+                f"it declares charset {declared!r}, which is no encoding"
+            ) from None
+    for name in dict.fromkeys(names):
+        try:
+            text = body.decode(name)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            raise UndecodablePage("it holds NUL characters: binary data, not a page")
+        return text
+    raise UndecodablePage(f"its bytes are not {' nor '.join(dict.fromkeys(names))} text")
 
 
 def saved_pages(out: Path, record: dict, page_url: str) -> list[dwc_site.ResultsPage]:
@@ -227,6 +263,8 @@ class Fetcher:
         self.manifest = Manifest.load(self.out)
         self.query = options.query
         self.search_url = dwc_site.search_url(options.base_url)
+        #: links and redirects are followed only on the search's own host
+        self.allow = functools.partial(dwc_site.link_problem, base_url=self.search_url)
         self.downloads = 0
         self.new_cases: set[str] = set()
         self.handled: set[str] = set()
@@ -251,6 +289,8 @@ class Fetcher:
                 self._walk(window)
         except _Stop as stop:
             stopped, message = stop.reason, stop.message
+        except NameNotResolved as exc:
+            stopped, message = "name_not_resolved", str(exc)
         except SiteUnavailable as exc:
             stopped, message = "site_unavailable", str(exc)
         except KeyboardInterrupt:
@@ -313,14 +353,30 @@ class Fetcher:
         self, window: Window, record: dict, number: int, previous: Treatment | None
     ) -> dwc_site.ResultsPage:
         request = self.options.search_request(window, number)
-        reply = self.client.send(request)
+        where = f"search {window.key} page {number}"
+        unfinished = (
+            f"window {window.key} is left unfinished; rerun the same command later to resume"
+        )
+        try:
+            reply = self.client.send(request, allow=self.allow)
+        except RefusedUrl as exc:
+            raise _Stop("site_error", f"{where}: {exc.reason}; {unfinished}") from exc
+        if reply.failure:
+            raise _Stop("site_error", f"{where}: the page is {_page_failure(reply)}; {unfinished}")
         if reply.status != 200:
             raise _Stop(
                 "site_error",
-                f"search {window.key} page {number}: HTTP {reply.status} {reply.reason}; "
-                f"if the search form has moved, adapt data/dwc_site.py ({request.url})",
+                f"{where}: HTTP {reply.status} {reply.reason}; "
+                f"if the search form has moved, adapt data/fetch/site.py ({request.url})",
             )
-        text = decode_page(reply.body, reply.content_type)
+        try:
+            text = decode_page(reply.body, reply.content_type)
+        except UndecodablePage as exc:
+            raise _Stop(
+                "site_error",
+                f"{where}: the page cannot be read as text ({exc}; Content-Type "
+                f"{reply.content_type!r}); {unfinished}",
+            ) from exc
         relative = Path(PAGES_DIR) / self.manifest.search(self.query)["id"]
         relative = relative / f"{window.start}_{window.end}_p{number:03d}.html"
         atomic_write_bytes(self.out / relative, text.encode("utf-8"))
@@ -329,8 +385,8 @@ class Fetcher:
         except SiteFormatError as exc:
             raise _Stop(
                 "site_format",
-                f"search {window.key} page {number} ({self.out / relative}): {exc}. The site's "
-                "format may have changed; adapt data/dwc_site.py",
+                f"{where} ({self.out / relative}): {exc}. The site's "
+                "format may have changed; adapt data/fetch/site.py",
             ) from exc
         if not page.table_found:
             note = (
@@ -435,16 +491,35 @@ class Fetcher:
         if url is None:
             self._record(case, None, "failed", kind="no_link", reason="no letter link in the row")
             return
+        problem = self.allow(url)
+        if problem is not None:  # nothing is sent: no download, no strike against the site
+            reason = f"the letter link {url} is {problem}: not fetched"
+            self._record(case, url, "failed", kind="refused_link", reason=reason)
+            return
         self.downloads += 1
         self.new_cases.add(case)
-        reply, check = self._download(case, url, site_decisions)
-        if reply.too_large:
+        try:
+            reply, check = self._download(case, url, site_decisions)
+        except RefusedUrl as exc:
+            reply, check = None, None
+            self._record(case, url, "failed", kind=exc.kind, reason=exc.reason)
+        if reply is None:
+            pass
+        elif reply.too_large:
             self._record(
                 case,
                 url,
                 "failed",
                 kind="too_large",
-                reason=f"larger than {self.client.max_bytes // 2**20} MiB: not a letter",
+                reason=f"{reply.detail}: not a letter",
+            )
+        elif reply.failure:
+            self._record(
+                case,
+                url,
+                "failed",
+                kind=reply.failure,
+                reason=f"{reply.detail}; a later run tries again",
             )
         elif reply.status != 200:
             self._record(
@@ -485,8 +560,8 @@ class Fetcher:
         request = HttpRequest("GET", url, accept="application/pdf")
         attempt = 1
         while True:
-            reply = self.client.send(request)
-            if reply.status != 200 or reply.too_large:
+            reply = self.client.send(request, allow=self.allow)
+            if reply.status != 200 or reply.failure:
                 return reply, None
             check = check_letter(
                 reply.body, case, site_decisions, complete_table=self.options.complete_table
@@ -597,6 +672,15 @@ class Fetcher:
             "windows": windows,
             "files": files,
         }
+
+
+def _page_failure(reply: HttpReply) -> str:
+    """What went wrong with a results page, as the end of "the page is ..."."""
+    if reply.failure == "too_large":
+        return f"{reply.detail}: a page of {dwc_site.PAGE_SIZE} rows is a few KB"
+    if reply.failure == "undecodable":
+        return f"unreadable: {reply.detail}"
+    return reply.detail
 
 
 def fetch(options: FetchOptions, client: PoliteClient) -> FetchResult:
