@@ -73,17 +73,17 @@ def _cuttable_pools(connections: _Connections) -> dict[str, type[HTTPConnectionP
             finally:
                 connections.release(id(self))
 
-    class Http(Cuttable, urllib3.connection.HTTPConnection):
+    class HTTPConnection(Cuttable, urllib3.connection.HTTPConnection):
         pass
 
-    class Https(Cuttable, urllib3.connection.HTTPSConnection):
+    class HTTPSConnection(Cuttable, urllib3.connection.HTTPSConnection):
         pass
 
     class HttpPool(HTTPConnectionPool):
-        ConnectionCls = Http
+        ConnectionCls = HTTPConnection
 
     class HttpsPool(HTTPSConnectionPool):
-        ConnectionCls = Https
+        ConnectionCls = HTTPSConnection
 
     return {"http": HttpPool, "https": HttpsPool}
 

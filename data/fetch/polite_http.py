@@ -169,15 +169,18 @@ def unresolved_name(exc: BaseException) -> BaseException | None:
     ``NameResolutionError``), or None when the error is something else."""
     seen: set[int] = set()
     stack: list[object] = [exc]
+    found = None
     while stack:
         error = stack.pop()
         if not isinstance(error, BaseException) or id(error) in seen:
             continue
         seen.add(id(error))
-        if isinstance(error, socket.gaierror | NameResolutionError):
-            return error
+        if isinstance(error, socket.gaierror):
+            return error  # the resolver's own words, without urllib3's wrapping
+        if isinstance(error, NameResolutionError):
+            found = error
         stack += [error.__cause__, error.__context__, getattr(error, "reason", None), *error.args]
-    return None
+    return found
 
 
 def _redirected(request: HttpRequest, target: str, status: int) -> HttpRequest:
