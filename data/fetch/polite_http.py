@@ -287,8 +287,12 @@ class PoliteClient:
                         reply.detail = (
                             f"its Content-Encoding {encoding!r} does not decode ({str(exc)[:160]})"
                         )
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
-                if not deadline.expired:
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+            ):
+                if not deadline.expired:  # the cut shows as a broken connection: not a retry
                     raise
         if deadline.expired:
             reply.failure = "deadline"

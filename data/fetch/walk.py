@@ -500,39 +500,10 @@ class Fetcher:
         self.new_cases.add(case)
         try:
             reply, check = self._download(case, url, site_decisions)
-        except RefusedUrl as exc:
-            reply, check = None, None
+        except RefusedUrl as exc:  # a redirect elsewhere: the site answered, oddly
             self._record(case, url, "failed", kind=exc.kind, reason=exc.reason)
-        if reply is None:
-            pass
-        elif reply.too_large:
-            self._record(
-                case,
-                url,
-                "failed",
-                kind="too_large",
-                reason=f"{reply.detail}: not a letter",
-            )
-        elif reply.failure:
-            self._record(
-                case,
-                url,
-                "failed",
-                kind=reply.failure,
-                reason=f"{reply.detail}; a later run tries again",
-            )
-        elif reply.status != 200:
-            self._record(
-                case,
-                url,
-                "failed",
-                kind=f"http_{reply.status}",
-                reason=f"HTTP {reply.status} {reply.reason}; a later run tries again",
-            )
         else:
-            target, status = (final, "fetched") if check.ok else (rejected, "rejected")
-            atomic_write_bytes(target, reply.body)
-            self._record(case, url, status, target, reply.body, check)
+            self._land(case, url, reply, check, final, rejected)
         # an older copy in the other place must not outlive this verdict
         kept = self.manifest.files[case]["path"]
         for stale in (final, rejected):
@@ -554,6 +525,24 @@ class Fetcher:
                 f"fetched {self.downloads} letter(s) as asked (--max-letters); rerun without "
                 "it (or with a higher one) to go on",
             )
+
+    def _land(
+        self, case: str, url: str, reply: HttpReply, check, final: Path, rejected: Path
+    ) -> None:
+        """Record a download's verdict, writing the letter to ``pdf/`` or ``rejected/``."""
+        if reply.too_large:
+            reason = f"{reply.detail}: not a letter"
+            self._record(case, url, "failed", kind="too_large", reason=reason)
+        elif reply.failure:
+            reason = f"{reply.detail}; a later run tries again"
+            self._record(case, url, "failed", kind=reply.failure, reason=reason)
+        elif reply.status != 200:
+            reason = f"HTTP {reply.status} {reply.reason}; a later run tries again"
+            self._record(case, url, "failed", kind=f"http_{reply.status}", reason=reason)
+        else:
+            target, status = (final, "fetched") if check.ok else (rejected, "rejected")
+            atomic_write_bytes(target, reply.body)
+            self._record(case, url, status, target, reply.body, check)
 
     def _download(self, case: str, url: str, site_decisions: list) -> tuple:
         """GET a letter and check it; a PDF cut off in transit is downloaded once more."""
