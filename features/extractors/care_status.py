@@ -67,6 +67,17 @@ def _attributed(text: str, pos: int) -> bool:
 
 def _improvement_hits(text: str, negation: Negation | None):
     """(helped, not_helped): spans of improvement asserted / documented against."""
+    if negation is None:
+        return _improvement_hits_cached(text)
+    return _find_improvement(text, negation)
+
+
+@lru_cache(maxsize=4096)
+def _improvement_hits_cached(text: str):
+    return _find_improvement(text, None)
+
+
+def _find_improvement(text: str, negation: Negation | None):
     low = lower(text)
     no = [sp for sp in matches(_NO_IMPROVE_CUE, text) if not _NOT_A_FAILURE.search(low, *sp)]
     imp = [
@@ -88,7 +99,7 @@ def _improvement_hits(text: str, negation: Negation | None):
     for sp, m in zip(no, mods[len(imp) :], strict=True):
         if not (m & NOT_ASSERTED or NEGATED in m):
             against.append(_span(text, *sp))
-    return helped, against
+    return tuple(helped), tuple(against)
 
 
 def improvement_status(summary: str | None, *, negation: Negation | None = None) -> Finding:

@@ -26,6 +26,7 @@ detector runs.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
@@ -128,8 +129,9 @@ _COMPILED = tuple((cat, direction, _rx(p)) for cat, direction, p in _RULES)
 
 
 @lru_cache(maxsize=4096)
-def _triggers(text: str) -> tuple[tuple[str, str, int, int], ...]:
-    """Every (category, direction, start, end) trigger of ``text``, minus pseudo-triggers."""
+def _triggers(text: str) -> tuple[tuple[int, ...], tuple[tuple[str, str, int, int], ...]]:
+    """(starts, triggers): every (category, direction, start, end) trigger of ``text`` in
+    text order, minus pseudo-triggers, and their starts (to find a sentence's by bisection)."""
     low = lower(text)
     pseudo = [(m.start(), m.end()) for m in _PSEUDO.finditer(low)]
     out = []
@@ -137,7 +139,8 @@ def _triggers(text: str) -> tuple[tuple[str, str, int, int], ...]:
         for m in rx.finditer(low):
             if not any(a <= m.start() < b for a, b in pseudo):
                 out.append((cat, direction, m.start(), m.end()))
-    return tuple(out)
+    out.sort(key=lambda t: t[2])
+    return tuple(t[2] for t in out), tuple(out)
 
 
 @lru_cache(maxsize=4096)
@@ -152,15 +155,20 @@ def _other_voice(text: str, start: int, end: int) -> bool:
 
 def _blocked(text: str, a: int, b: int) -> bool:
     """Is there a terminator starting in [a, b)?"""
-    return any(a <= t < b for t in _terminators(text))
+    ends = _terminators(text)
+    i = bisect_left(ends, a)
+    return i < len(ends) and ends[i] < b
 
 
 def _scoped(text: str, start: int, end: int, categories: frozenset[str]) -> frozenset[str]:
     """The categories among ``categories`` whose triggers reach the mention [start, end)."""
     cs, ce, _ = clause_of(text, start)
-    ss = sentence_of(text, start)[0]
+    ss, se = sentence_of(text, start)
+    starts, triggers = _triggers(text)
     found = set()
-    for cat, direction, t_start, t_end in _triggers(text):
+    for cat, direction, t_start, t_end in triggers[
+        bisect_left(starts, ss) : bisect_left(starts, se)
+    ]:
         if cat not in categories or cat in found:
             continue
         if direction == "forward":

@@ -39,39 +39,49 @@ _TESTS = (
     r"thessaly|pivot\s+shift|load\s+and\s+shift|sulcus|crank|faber|fadir|patrick\w*|"
     r"facet\s+(?:loading|stress)|compression|distraction"
 )
-#: Abnormal findings that justify imaging, electrodiagnostics, injections or surgery.
-_ABNORMAL = _rx(
-    r"radiculopath\w*|radicular|numbness|tingling|paresthesia\w*|weakness|"
-    r"(?:decreased?|diminished|reduced|altered|absent|abnormal|impaired)\s+"
-    r"(?:\w+\s+)?(?:sensation|sensory|strength|reflex\w*|pinprick|light\s+touch)|"
-    r"(?:sensation|reflex\w*|strength)\s+(?:\w+\s+){0,4}?(?:was|were|is|are)\s+(?:\w+\s+)?"
-    r"(?:decreased|diminished|reduced|absent|abnormal|asymmetric\w*)|"
-    r"(?:hypoactive|asymmetric)\s+reflex\w*|hyp(?:o|er)esthesia|allodynia|"
-    r"(?<![/\d])\b[0-4][+-]?\s*/\s*5\b(?!/)|\b[0-4][+-]?\s+(?:out\s+)?of\s+5\b|\b5-\s*/\s*5\b|"
-    rf"positive\s+(?:[\w']+[\s,-]+(?:and\s+)?){{0,5}}?(?:tests?|signs?|maneuvers?|{_TESTS})\b|"
-    rf"\b(?:{_TESTS})(?:'s)?\s+(?:(?:test|sign|maneuver|raise)\s+)?(?:[\w-]+\s+){{0,4}}?"
-    r"(?:was|were|is|are)\s+(?:\w+\s+)?positive\b|"
-    r"atrophy|myelopath\w*|instability|fracture\w*(?!\s+boot)|\btears?\b|\btorn\b|effusion|locking|"
-    r"giving\s+way|red\s+flags?|progressive\s+neuro\w*|neurologic(?:al)?\s+(?:deficit|"
-    r"dysfunction|compromise|impairment|findings?)\w*|(?:focal|motor|sensory)\s+deficits?|"
-    r"dermatomal|foot\s+drop|cauda\s+equina|infection|tumou?r|herniat\w*|stenosis|"
-    r"nerve\s+(?:root\s+)?(?:compression|impingement|compromise|irritation)|dislocat\w*"
+#: Abnormal findings that justify imaging, electrodiagnostics, injections or surgery. Kept
+#: as small patterns: ``re`` scans each fast behind its first-character lookahead
+#: (:func:`features.fast_regex._rx`), one large alternation is several times slower.
+_ABNORMAL = tuple(
+    _rx(p)
+    for p in (
+        r"radiculopath\w*|radicular|numbness|tingling|paresthesia\w*|weakness|allodynia|"
+        r"hyp(?:o|er)esthesia|atrophy|myelopath\w*|instability|effusion|locking|dermatomal",
+        r"(?:decreased?|diminished|reduced|altered|absent|abnormal|impaired)\s+"
+        r"(?:\w+\s+)?(?:sensation|sensory|strength|reflex\w*|pinprick|light\s+touch)",
+        r"(?:sensation|reflex\w*|strength)\s+(?:\w+\s+){0,4}?(?:was|were|is|are)\s+(?:\w+\s+)?"
+        r"(?:decreased|diminished|reduced|absent|abnormal|asymmetric\w*)",
+        r"(?:hypoactive|asymmetric)\s+reflex\w*",
+        r"(?<![/\d])\b[0-4][+-]?\s*/\s*5\b(?!/)|\b[0-4][+-]?\s+(?:out\s+)?of\s+5\b|\b5-\s*/\s*5\b",
+        rf"positive\s+(?:[\w']+[\s,-]+(?:and\s+)?){{0,5}}?(?:tests?|signs?|maneuvers?|{_TESTS})\b",
+        rf"\b(?:{_TESTS})(?:'s)?\s+(?:(?:test|sign|maneuver|raise)\s+)?(?:[\w-]+\s+){{0,4}}?"
+        r"(?:was|were|is|are)\s+(?:\w+\s+)?positive\b",
+        r"fracture\w*(?!\s+boot)|\btears?\b|\btorn\b|giving\s+way|red\s+flags?|"
+        r"cauda\s+equina|foot\s+drop|infection|tumou?r|herniat\w*|stenosis|dislocat\w*",
+        r"progressive\s+neuro\w*|neurologic(?:al)?\s+(?:deficit|dysfunction|compromise|"
+        r"impairment|findings?)\w*|(?:focal|motor|sensory)\s+deficits?|"
+        r"nerve\s+(?:root\s+)?(?:compression|impingement|compromise|irritation)",
+    )
 )
 #: Statements of normal findings: evidence against, not for.
-_NORMAL = _rx(
-    r"\b(?:intact|normal|full|symmetric\w*|equal|unremarkable)\s+(?:to\s+\w+\s+)?"
-    r"(?:\w+\s+)?(?:sensation|sensory|strength|motor|reflex\w*|neuro\w*|dermatom\w*)|"
-    r"\b(?:sensation|sensory|strength|motor|(?:deep\s+tendon\s+)?reflexes|dtrs?|neuro\w*|"
-    r"neurovascular\w*)\b[^.;:]{0,60}?\b(?:was|were|is|are|remained|remains|appeared?)\s+"
-    r"(?:\w+\s+)?(?:intact|normal|symmetric\w*|unremarkable|equal|benign|"
-    r"within\s+normal\s+limits)\b|"
-    r"\b(?:strength|motor\s+(?:strength|power))\s+(?:was\s+|is\s+|of\s+)?5\s*/\s*5|"
-    r"(?<![/\d])\b5\s*/\s*5\s+(?:\w+\s+)?(?:strength|motor)|\b5\s+(?:out\s+)?of\s+5\s+"
-    r"(?:\w+\s+)?strength|"
-    rf"\bnegative\s+(?:[\w']+[\s,-]+(?:and\s+)?){{0,5}}?(?:tests?|signs?|maneuvers?|raises?|{_TESTS})\b|"
-    rf"\b(?:{_TESTS}|test|sign|maneuver|raise)(?:'s)?\s+(?:(?:test|sign)\s+)?(?:[\w-]+\s+){{0,4}}?"
-    r"(?:was|were|is|are)\s+(?:\w+\s+)?negative\b|"
-    r"\bwithin\s+normal\s+limits\b|\bno\s+(?:\w+\s+)?abnormalit\w+"
+_NORMAL = tuple(
+    _rx(p)
+    for p in (
+        r"\b(?:intact|normal|full|symmetric\w*|equal|unremarkable)\s+(?:to\s+\w+\s+)?"
+        r"(?:\w+\s+)?(?:sensation|sensory|strength|motor|reflex\w*|neuro\w*|dermatom\w*)",
+        r"\b(?:sensation|sensory|strength|motor|(?:deep\s+tendon\s+)?reflexes|dtrs?|neuro\w*|"
+        r"neurovascular\w*)\b[^.;:]{0,60}?\b(?:was|were|is|are|remained|remains|appeared?)\s+"
+        r"(?:\w+\s+)?(?:intact|normal|symmetric\w*|unremarkable|equal|benign|"
+        r"within\s+normal\s+limits)\b",
+        r"\b(?:strength|motor\s+(?:strength|power))\s+(?:was\s+|is\s+|of\s+)?5\s*/\s*5",
+        r"(?<![/\d])\b5\s*/\s*5\s+(?:\w+\s+)?(?:strength|motor)|\b5\s+(?:out\s+)?of\s+5\s+"
+        r"(?:\w+\s+)?strength",
+        rf"\bnegative\s+(?:[\w']+[\s,-]+(?:and\s+)?){{0,5}}?"
+        rf"(?:tests?|signs?|maneuvers?|raises?|{_TESTS})\b",
+        rf"\b(?:{_TESTS}|test|sign|maneuver|raise)(?:'s)?\s+(?:(?:test|sign)\s+)?"
+        r"(?:[\w-]+\s+){0,4}?(?:was|were|is|are)\s+(?:\w+\s+)?negative\b",
+        r"\bwithin\s+normal\s+limits\b|\bno\s+(?:\w+\s+)?abnormalit\w+",
+    )
 )
 
 # A study's report: its findings support imaging_supports_request, not this criterion
@@ -103,13 +113,12 @@ def _findings_cached(text: str) -> Finding:
 
 def _findings(text: str, negation: Negation | None) -> Finding:
     low = lower(text)
-    exam = [
-        sp
-        for sp in matches(_ABNORMAL, text) + matches(_NORMAL, text)
-        if not _STUDY_REPORT.search(low, *sentence_of(text, sp[0]))
-    ]
-    abnormal = [sp for sp in exam if _ABNORMAL.match(low, *sp)]
-    normal = [sp for sp in exam if not _ABNORMAL.match(low, *sp)]
+
+    def on_exam(patterns):  # mentions outside the reports of studies, in text order
+        spans = sorted({sp for rx in patterns for sp in matches(rx, text)})
+        return [sp for sp in spans if not _STUDY_REPORT.search(low, *sentence_of(text, sp[0]))]
+
+    abnormal, normal = on_exam(_ABNORMAL), on_exam(_NORMAL)
     mods = assertions(text, abnormal + normal, negation)
     found, against = [], []
     for (s, e), m in zip(abnormal, mods[: len(abnormal)], strict=True):
