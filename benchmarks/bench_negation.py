@@ -14,8 +14,8 @@ uncertain (``negation=``). This swaps that detector and nothing else:
 The summary's voices (the worker's complaints, diagnosis labels, UR and guideline
 sentences) apply to both. Reported per detector: the agreement table of
 :mod:`analysis.criterion_agreement` on the training letters, the time to read every
-summary, and what importing it costs a cold process (wall time, median of ``--runs``
-alternating runs, beside a bare ``import sklearn, pandas``). medspaCy is not a project
+summary (CPU), and what importing it costs a cold process (wall and CPU time, medians of
+``--runs`` alternating runs, beside a bare ``import sklearn, pandas``). medspaCy is not a project
 dependency; install it in a separate environment to run this::
 
     python3 -m venv /tmp/ctx && /tmp/ctx/bin/pip install -e . medspacy
@@ -160,14 +160,14 @@ def main(argv: list[str] | None = None) -> int:
         features.clear_caches()
         if detector is not None:
             detector("Warm up.", [(0, 4)])
-        start = time.perf_counter()
+        start = time.process_time()  # CPU time: steadier than wall time on a shared machine
         for summary in summaries:
             summary_statuses({"case_summary": summary}, negation=detector)
-        seconds = time.perf_counter() - start
+        seconds = time.process_time() - start
         result = agreement(items, gold, lambda row, d=detector: summary_statuses(row, d))
         cases = case_results(detector)
         wrong = [(t, want, got) for t, want, got in cases if want != got]
-        print(f"\n## {name}: {len(summaries)} summaries read in {seconds:.2f} s")
+        print(f"\n## {name}: {len(summaries)} summaries read in {seconds:.2f} s of CPU")
         print(f"the issue's phrases: {len(cases) - len(wrong)} of {len(cases)} read right")
         for t, want, got in wrong:
             print(f"  wrong: {t!r} read {got}, should be {want}")

@@ -17,7 +17,15 @@ from __future__ import annotations
 from functools import lru_cache
 
 from features.extractors.context import NEGATED, NOT_ASSERTED, Negation, assertions, matches
-from features.extractors.text import Finding, _span, clause_of, lower, sentence_of, sentences
+from features.extractors.text import (
+    Finding,
+    _case_ok,
+    _span,
+    clause_of,
+    lower,
+    sentence_of,
+    sentences,
+)
 from features.extractors.treatment_response import (
     _FAIL_CUE,
     _IMPROVE_CUE,
@@ -151,12 +159,12 @@ def _care_cached(text: str) -> Finding:
 def _care(text: str, negation: Negation | None) -> Finding:
     low = lower(text)
     helped, _ = _improvement_hits(text, negation)
-    helping = [sp for sp in helped if _HELPING_CARE.search(low, *clause_of(text, sp[0])[:2])]
+    helping = [sp for sp in helped if _names(text, _HELPING_CARE, *clause_of(text, sp[0])[:2])]
     if helping:
         return Finding(NOT_MET, tuple(helping), "conservative care is helping")
     fail = [sp for sp in matches(_FAIL_CUE, text) if _fails_treatment(text, sp)]
     persist = [sp for sp in matches(_PERSIST_CUE, text) if _after_care(text, sp)]
-    tried = matches(_CONSERVATIVE, text)
+    tried = [sp for sp in matches(_CONSERVATIVE, text) if _case_ok(text, *sp)]
     mods = assertions(text, fail + persist + tried, negation)
     failed, against = [], []
     for sp, m in zip(fail + persist, mods[: len(fail) + len(persist)], strict=True):
@@ -186,5 +194,12 @@ def _fails_treatment(text: str, sp: tuple[int, int]) -> bool:
 def _after_care(text: str, sp: tuple[int, int]) -> bool:
     """Symptoms persist in a sentence that also says conservative care was done."""
     s, e = sentence_of(text, sp[0])
-    low = lower(text)
-    return any(_is_history(text, s, e, m.start()) for m in _CONSERVATIVE.finditer(low, s, e))
+    return any(
+        _case_ok(text, m.start(), m.end()) and _is_history(text, s, e, m.start())
+        for m in _CONSERVATIVE.finditer(lower(text), s, e)
+    )
+
+
+def _names(text: str, rx, start: int, end: int) -> bool:
+    """Does text[start:end] name a treatment of ``rx`` ('PT' in capitals, not 'pt')?"""
+    return any(_case_ok(text, m.start(), m.end()) for m in rx.finditer(lower(text), start, end))
