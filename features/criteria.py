@@ -235,23 +235,22 @@ def assess(row: Mapping[str, Any]) -> Assessment:
         sub in _CONTINUING_MEDS and _med_in_use(facts, sub)
     )
     if continuing:
-        benefit = facts["benefit_improvement"]
-        no_benefit = facts["benefit_no_improvement"]
-        if benefit.value:
+        improvement = ex.improvement_status(summary)
+        if improvement.value == MET:
             v["functional_improvement_documented"] = 1.0
             add(
                 "functional_improvement",
                 "functional improvement from the treatment so far",
                 MET,
-                benefit.evidence,
+                improvement.evidence,
             )
-        elif no_benefit.value:
+        elif improvement.value == NOT_MET:
             v["no_improvement_documented"] = 1.0
             add(
                 "functional_improvement",
                 "functional improvement from the treatment so far",
                 NOT_MET,
-                no_benefit.evidence,
+                improvement.evidence,
                 "objective functional gains from the treatment so far (activities, work, "
                 "measured pain and function scores)",
             )
@@ -268,14 +267,23 @@ def assess(row: Mapping[str, Any]) -> Assessment:
 
     # Failed conservative care before imaging, injections, surgery and referrals.
     if _starts(sub, _NEEDS_FAILED_CARE):
-        failure = facts["documented_failure"]
-        if failure.value:
+        care = ex.conservative_care_status(summary)
+        if care.value == MET:
             v["failed_conservative_care_documented"] = 1.0
             add(
                 "failed_conservative_care",
                 "conservative care tried and failed",
                 MET,
-                failure.evidence,
+                care.evidence,
+            )
+        elif care.value == NOT_MET:
+            # documented against ("PT has helped", "has not had PT"): no what-if to offer
+            add(
+                "failed_conservative_care",
+                "conservative care tried and failed",
+                NOT_MET,
+                care.evidence[:3],
+                "which conservative treatments were tried, for how long, and that they failed",
             )
         else:
             add(
@@ -289,14 +297,24 @@ def assess(row: Mapping[str, Any]) -> Assessment:
 
     # Objective findings (neurological deficits, red flags) behind diagnostics and procedures.
     if _starts(sub, _NEEDS_FINDINGS):
-        found = ex.objective_findings(summary)
-        if found.value:
+        found = ex.findings_status(summary)
+        if found.value == MET:
             v["objective_findings_documented"] = 1.0
             add(
                 "objective_findings",
                 "objective findings (neurological deficits, red flags) on examination",
                 MET,
                 found.evidence[:3],
+            )
+        elif found.value == NOT_MET:
+            # the summary documents their absence ("no red flags were noted"): no what-if
+            add(
+                "objective_findings",
+                "objective findings (neurological deficits, red flags) on examination",
+                NOT_MET,
+                found.evidence[:3],
+                "the examination's objective findings: neurological deficits, positive "
+                "provocative tests, red flags",
             )
         else:
             add(

@@ -23,6 +23,8 @@ module                      extracts
 ``treatment_response``      documented failure and documented benefit of treatment
 ``imaging``                 imaging studies performed, results, repeat imaging
 ``findings``                objective findings: neurological deficits, red flags, signs
+``care_status``             functional improvement and failed conservative care, as statuses
+``context``                 negated / hedged / other-voice mentions (a small ConText)
 ``regions``                 body regions of the summary and of the request
 ``case_facts``              chronicity (days since injury), number of diagnoses
 ``history``                 work status, surgery history, psychological comorbidity
@@ -39,10 +41,12 @@ nothing here holds state except bounded per-text caches, which
 
 from __future__ import annotations
 
+from features.extractors.care_status import conservative_care_status, improvement_status
 from features.extractors.case_facts import chronicity_days, diagnosis_count
 from features.extractors.categories import SERVICE_CATEGORIES, service_category
 from features.extractors.claims_admin import CA_FAMILIES, ca_guideline_families, ur_modified
-from features.extractors.findings import objective_findings
+from features.extractors.context import assertions, hand_negation
+from features.extractors.findings import findings_status, objective_findings
 from features.extractors.history import psych_comorbidity, surgery_history, work_status
 from features.extractors.imaging import (
     imaging_studies,
@@ -95,17 +99,22 @@ __all__ = [
     "Finding",
     "Span",
     "adds_to_prior",
+    "assertions",
     "body_regions",
     "body_regions_in",
     "ca_guideline_families",
     "chronicity_days",
     "clause_of",
     "clauses",
+    "conservative_care_status",
     "diagnosis_count",
     "documented_benefit",
     "documented_failure",
+    "findings_status",
     "guideline_comparison",
+    "hand_negation",
     "imaging_studies",
+    "improvement_status",
     "lower",
     "medication_classes",
     "objective_findings",

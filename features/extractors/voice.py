@@ -19,7 +19,8 @@ _STRONG_REQUEST = _rx(
     r"\b(?:was|were|is|are|be|been|being)\s+(?:\w+\s+)?(?:requested|denied|modified|"
     r"non-?certified|sought|ordered|recommended|proposed|planned|scheduled|endorsed)\b|"
     r"\brequested\b|\brequests?\s+(?:for|was|were|is|are)\b|\bthe\s+request\b|"
-    r"\bprevious(?:ly)?\s+(?:reviewed|denied)|\bprior\s+review",
+    r"\bprevious(?:ly)?\s+(?:reviewed|denied)|\bprior\s+review|"
+    r"\bdenials?\b",  # "a prior denial was made for x-rays": the study was asked for
 )
 # Plan / intent voice: overridden by a past-tense marker in the same sentence.
 _WEAK_PLAN = _rx(
