@@ -520,10 +520,7 @@ def write_artifacts(tmp: Path, model, prepared: Prepared, evaluated: Evaluated) 
 
 
 def base_rates(items: pd.DataFrame) -> dict:
-    """Training overturn rate overall and per category, and how often reviewers cite each
-    criterion when they uphold, for predict.py."""
-    from analysis.rationale_tags import citation_shares
-
+    """Training overturn rate overall and per category, for predict.py."""
     y = evaluation.labels(items)
     frame = pd.DataFrame({"cat": evaluation.treatment_categories(items), "y": y})
     rates = frame.groupby("cat")["y"].agg(["sum", "count"])
@@ -546,9 +543,6 @@ def base_rates(items: pd.DataFrame) -> dict:
         "items": len(y),
         "published_overall": published.get("_overall"),
         "categories": {cat: entry(cat, r) for cat, r in rates.iterrows()},
-        # how often reviewers cite each criterion when upholding, by category (analysis of
-        # the rationales: shown beside a likely denial reason, never a model input)
-        "denial_citations": citation_shares(items),
     }
 
 
