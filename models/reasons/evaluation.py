@@ -60,6 +60,9 @@ class ReasonCV:
         series["ranking_minus_baseline"] = self.hits[PREDICTORS[0]] - self.hits[PREDICTORS[1]]
         for name, hits in series.items():
             for m, measure in enumerate(MEASURES):
+                if not hits.shape[1]:  # no item with a reviewer's code (e.g. synthetic letters)
+                    rows.append({"predictor": name, "measure": measure, "items": 0, "cases": 0})
+                    continue
                 per_seed = hits[:, :, m].mean(axis=1)
                 values = hits[:, :, m]
                 boot_values = [
@@ -81,7 +84,8 @@ class ReasonCV:
                         "cases": n_groups,
                     }
                 )
-        return pd.DataFrame(rows)
+        columns = ["predictor", "measure", "mean", "ci_low", "ci_high", "seed_min", "seed_max"]
+        return pd.DataFrame(rows, columns=[*columns, "items", "cases"])
 
 
 def cross_validate(
@@ -99,11 +103,11 @@ def cross_validate(
     ``labels``: the training targets (the gold, else the tagger); ``truth``: what each test
     item is scored against (default the same labels)."""
     truth = labels if truth is None else truth
-    keep = np.array([i for i, lab in enumerate(labels) if lab and truth[i]])
+    keep = np.array([i for i, lab in enumerate(labels) if lab and truth[i]], dtype=int)
     groups = np.asarray([str(g) for g in groups])
     out = {name: np.zeros((repeats, len(keep), 2)) for name in PREDICTORS}
     n_splits = max(2, min(n_splits, len(set(groups[keep])))) if len(keep) else 2
-    for r in range(repeats):
+    for r in range(repeats if len(keep) else 0):
         splitter = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed + r)
         for train, test in splitter.split(keep, groups=groups[keep]):
             tr, te = keep[train], keep[test]
@@ -117,4 +121,4 @@ def cross_validate(
                 gold = set(truth[i])
                 out["ranking"][r, j] = _hits(listed, gold)
                 out["baseline_subcategory_frequency"][r, j] = _hits(base, gold)
-    return ReasonCV(groups[keep] if len(keep) else np.array([]), out)
+    return ReasonCV(groups[keep], out)

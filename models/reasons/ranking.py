@@ -216,22 +216,26 @@ class ReasonRanking:
         groups: Sequence[str],
         *,
         sources: Sequence[str] | None = None,
+        every_item: bool = False,
     ) -> ReasonRanking:
         """Fit on the upheld items that carry at least one code (``labels[i]`` not empty;
         ``None`` or ``[]`` for the others, e.g. overturned items). ``groups``: the case of
-        each item, left out of the rates its own rows see.
+        each item, left out of the rates its own rows see. ``every_item``: fit on every item
+        (``None`` and ``[]`` as "no code cited"): P(cited) unconditionally, not given an
+        upheld denial.
 
         With no labelled item at all (letters without rationales), the ranking is the
         guideline's: every code its prior, the draft's statuses ordering them."""
-        keep = [i for i, lab in enumerate(labels) if lab]
+        keep = [i for i, lab in enumerate(labels) if lab or every_item]
+        labels = [lab or [] for lab in labels]
         counts = _Counts()
         by_group: dict[str, _Counts] = {}
         for i in keep:
             counts.add(profiles[i], labels[i])
             by_group.setdefault(str(groups[i]), _Counts()).add(profiles[i], labels[i])
         trained_on = dict(Counter(sources[i] for i in keep)) if sources is not None else {}
-        trained_on["items"] = len(keep)
-        if len(keep) < 5 or len({c for i in keep for c in labels[i]}) < 2:
+        trained_on["items"] = sum(1 for i in keep if labels[i])
+        if trained_on["items"] < 5 or len({c for i in keep for c in labels[i]}) < 2:
             return cls(counts, _prior_coef(), 0.0, trained_on)
         rows, y = [], []
         for i in keep:
@@ -365,6 +369,19 @@ def listed_reasons(ranking: ReasonRanking, p: Profile) -> list[tuple[str, float]
         return order[:LISTED] + extra
     open_ = [(c, q) for c, q in order if p.status.get(c) in (NOT_MET, NOT_DOCUMENTED)]
     return open_ or [(FALLBACK_CODE, ranking.probabilities(p)[FALLBACK_CODE])]
+
+
+def item_profiles(items) -> list[Profile]:
+    """The :class:`Profile` of every row of a frame of pre-filing items (with
+    ``letter_services``, see :func:`features.guideline.with_letter_services`)."""
+    from features.criteria import assess
+
+    out = []
+    for row in items.to_dict("records"):
+        siblings = row.get("letter_services")
+        n = len(siblings) if isinstance(siblings, list | tuple | np.ndarray) else 1
+        out.append(profile(assess(row), str(row.get("service") or ""), n))
+    return out
 
 
 def frequency_ranking(counts: _Counts, p: Profile) -> list[str]:
