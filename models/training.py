@@ -291,8 +291,11 @@ def reasons(
 
     _say(step, "ranking the likely denial reasons (grouped CV against the sub-category table)")
     labels, sources = reason_labels(items)
-    profiles = item_profiles(items)
     groups = evaluation.case_groups(items)
+    if not any(labels):  # no reviewer's code anywhere (e.g. synthetic letters): nothing to learn
+        empty = cross_validate_reasons([], [], []).table()
+        return ReasonsEvaluated(ReasonRanking.fit([], [], []), empty, {"gold": 0, "tagger": 0})
+    profiles = item_profiles(items)
     table = cross_validate_reasons(
         profiles, labels, groups, n_splits=n_splits, repeats=repeats, seed=seed
     ).table(seed=seed)

@@ -211,7 +211,10 @@ def test_every_recognised_service_lists_reasons_in_the_vocabulary(learned, reque
             assert reason["reason_code"] in CODES
             assert reason["status"] in ("met", "not_met", "not_documented", NOT_CHECKED)
             assert reason["to_document"] and reason["source"] and reason["label"]
-            assert 0 <= reason["p_cited"] <= 1
+            if learned:
+                assert 0 <= reason["p_cited"] <= 1
+            else:  # an order without letters behind it reports no chance
+                assert reason["p_cited"] is None
             if reason["status"] == NOT_CHECKED:
                 assert reason["evidence"] == []
         if learned:  # the most likely first
@@ -300,3 +303,43 @@ def test_the_ranking_against_the_sub_category_table_in_grouped_cv(shared_items):
     assert rows[("ranking", "first")] >= 0.6
     assert rows[("ranking", "top3")] >= 0.85
     assert table["items"].max() == 273
+
+
+# --- the training step -------------------------------------------------------------------
+
+
+def test_the_training_step_on_letters_without_rationale_codes_learns_nothing():
+    from models.training import reason_metrics, reasons
+
+    items = with_letter_services(
+        pd.DataFrame(
+            {
+                "letter_id": ["a", "a", "b"],
+                "item_index": [0, 1, 0],
+                "case_summary": [SUMMARY] * 3,
+                "service": ["MRI of the lumbar spine", "Norco 10/325mg #60", "Omeprazole"],
+                "decision": ["Upheld", "Overturned", "Upheld"],
+                "decision_rationale": ["Synthetic decision drawn with probability 0.1."] * 3,
+            }
+        )
+    )
+    result = reasons(items, seed=0, n_splits=2, repeats=1)
+    assert not result.ranking.learned
+    assert (result.table["items"] == 0).all()
+    assert reason_metrics(result) == {}
+
+
+def test_the_training_step_on_real_letters_logs_and_ships_the_ranking(shared_items):
+    from models.training import base_rates, reason_metrics, reasons
+
+    items = with_letter_services(shared_items)
+    items = items[items["letter_id"].isin(sorted(set(items["letter_id"]))[:60])]
+    result = reasons(items, seed=0, n_splits=3, repeats=1)
+    assert result.ranking.learned and result.labels["gold"] > 50
+    metrics = reason_metrics(result)
+    for predictor in ("ranking", "baseline_subcategory_frequency"):
+        for measure in ("first", "top3"):
+            assert 0 <= metrics[f"reasons_{predictor}_{measure}_mean"] <= 1
+    shipped = json.loads(json.dumps(base_rates(items, result.ranking)))["reason_ranking"]
+    p = item_profiles(items.iloc[:1])[0]
+    assert ReasonRanking.from_json(shipped).rank(p) == result.ranking.rank(p)

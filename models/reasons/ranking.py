@@ -371,17 +371,38 @@ def listed_reasons(ranking: ReasonRanking, p: Profile) -> list[tuple[str, float]
     return open_ or [(FALLBACK_CODE, ranking.probabilities(p)[FALLBACK_CODE])]
 
 
-def item_profiles(items) -> list[Profile]:
-    """The :class:`Profile` of every row of a frame of pre-filing items (with
-    ``letter_services``, see :func:`features.guideline.with_letter_services`)."""
+def _profiles(rows: list[dict]) -> list[Profile]:
     from features.criteria import assess
 
     out = []
-    for row in items.to_dict("records"):
+    for row in rows:
         siblings = row.get("letter_services")
         n = len(siblings) if isinstance(siblings, list | tuple | np.ndarray) else 1
         out.append(profile(assess(row), str(row.get("service") or ""), n))
     return out
+
+
+#: Below this many rows per process, profiles are read in this process.
+_MIN_ROWS_PER_JOB = 2000
+
+
+def item_profiles(items) -> list[Profile]:
+    """The :class:`Profile` of every row of a frame of pre-filing items (with
+    ``letter_services``, see :func:`features.guideline.with_letter_services`); in several
+    processes for large frames (rows are independent)."""
+    from joblib import Parallel, delayed, effective_n_jobs
+
+    from features.guideline import INPUT_COLUMNS
+
+    rows = items.loc[:, [c for c in INPUT_COLUMNS if c in items.columns]].to_dict("records")
+    jobs = effective_n_jobs(-1)
+    if jobs > 1 and len(rows) >= 2 * _MIN_ROWS_PER_JOB:
+        chunks = np.array_split(np.arange(len(rows)), jobs)
+        parts = Parallel(n_jobs=jobs)(
+            delayed(_profiles)([rows[i] for i in chunk]) for chunk in chunks
+        )
+        return [p for part in parts for p in part]
+    return _profiles(rows)
 
 
 def frequency_ranking(counts: _Counts, p: Profile) -> list[str]:

@@ -10,8 +10,9 @@ The likely denial reasons are the ranking's (:mod:`models.reasons.ranking`, fitt
 training run and shipped as JSON beside the model): the reason a reviewer is most likely to
 give first, each with its ``reason_code`` (the published vocabulary), the status of its
 criterion in the draft (``not_met``, ``not_documented``, ``met``, or ``not_checked`` when no
-criterion of the service reads it from the draft), the evidence, what to document and the
-guideline ``source``. They are separate from ``reasons`` (what moved the probability).
+criterion of the service reads it from the draft), the evidence, what to document, the
+guideline ``source`` and ``p_cited`` (``None`` when the run's ranking learned from no
+reviewer's code). They are separate from ``reasons`` (what moved the probability).
 """
 
 from __future__ import annotations
@@ -143,8 +144,8 @@ def denial_reasons(
     Each: ``reason_code``, ``code`` (the criterion's id), ``label`` and ``criterion`` (its
     words), ``status``, ``evidence`` (spans of the summary), ``to_document``, ``source`` (the
     criterion's own, else the vocabulary's), ``p_cited`` (P(the reviewer cites it | the
-    denial is upheld)); ``cited_in_upheld_share`` repeats ``p_cited`` for the pages that
-    show it."""
+    denial is upheld); ``None`` for a ranking that learned from no reviewer's code);
+    ``cited_in_upheld_share`` repeats ``p_cited`` for the pages that show it."""
     ranking = ranking or GUIDELINE_RANKING
     by_code: dict[str, object] = {}
     order = {NOT_MET: 0, NOT_DOCUMENTED: 1, MET: 2}
@@ -171,7 +172,9 @@ def denial_reasons(
                 "to_document": entry.to_document,
                 "source": entry.source,
             }
-        item.update(reason_code=code, p_cited=round(p, 4), cited_in_upheld_share=round(p, 4))
+        # a ranking that learned nothing has no chance to report, only an order
+        share = round(p, 4) if ranking.learned else None
+        item.update(reason_code=code, p_cited=share, cited_in_upheld_share=share)
         out.append(item)
     return out
 
