@@ -206,6 +206,8 @@ class ReasonRanking:
     intercept: float
     #: upheld items with a code the ranking learned from, by label source
     trained_on: dict = field(default_factory=dict)
+    #: whether the weights were learned from reviewers' codes (else the guideline's prior)
+    learned: bool = False
 
     # -- fitting -------------------------------------------------------------------------
     @classmethod
@@ -236,7 +238,7 @@ class ReasonRanking:
         trained_on = dict(Counter(sources[i] for i in keep)) if sources is not None else {}
         trained_on["items"] = sum(1 for i in keep if labels[i])
         if trained_on["items"] < 5 or len({c for i in keep for c in labels[i]}) < 2:
-            return cls(counts, _prior_coef(), 0.0, trained_on)
+            return cls(counts, _prior_coef(), 0.0, trained_on, learned=False)
         rows, y = [], []
         for i in keep:
             own = by_group[str(groups[i])]
@@ -252,7 +254,7 @@ class ReasonRanking:
         offset, X[:, r] = X[:, r].copy(), 0.0
         coef, intercept = _penalised_logistic(X, y, penalty / C, offset=offset)
         coef[r] += 1.0
-        return cls(counts, coef, intercept, trained_on)
+        return cls(counts, coef, intercept, trained_on, learned=True)
 
     # -- scoring -------------------------------------------------------------------------
     def probabilities(self, p: Profile) -> dict[str, float]:
@@ -260,11 +262,6 @@ class ReasonRanking:
         X = np.vstack([_row(p, code, self.counts.rate(p, code)) for code in RANKED_CODES])
         z = X @ self.coef + self.intercept
         return {c: float(1 / (1 + math.exp(-v))) for c, v in zip(RANKED_CODES, z, strict=True)}
-
-    @property
-    def learned(self) -> bool:
-        """Whether the ranking learned from reviewers' codes (else it is the guideline's)."""
-        return bool(self.trained_on.get("items"))
 
     def rank(self, p: Profile) -> list[tuple[str, float]]:
         """``(code, P)`` from the most likely reason down (ties: published order)."""
@@ -282,6 +279,7 @@ class ReasonRanking:
             "intercept": float(self.intercept),
             "counts": self.counts.as_json(),
             "trained_on": self.trained_on,
+            "learned": self.learned,
         }
 
     @classmethod
@@ -289,13 +287,14 @@ class ReasonRanking:
         """Read :meth:`to_json`'s output back; a ranking of another format is refused."""
         if not isinstance(data, Mapping) or data.get("format") != FORMAT:
             raise ValueError(f"not a reason ranking of format {FORMAT}")
-        if list(data["features"]) != _NAMES:
-            raise ValueError("the reason ranking's features differ from this code's; retrain")
+        if list(data["features"]) != _NAMES or data.get("pseudo_items") != PSEUDO_ITEMS:
+            raise ValueError("the reason ranking was fitted by other code; retrain")
         return cls(
             _Counts.from_json(data["counts"]),
             np.asarray(data["coef"], dtype=float),
             float(data["intercept"]),
             dict(data.get("trained_on", {})),
+            bool(data.get("learned", False)),
         )
 
 
