@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 
 VOCABULARY_FILE = Path(__file__).resolve().parent / "reason_vocabulary.csv"
@@ -68,7 +68,7 @@ class Reason:
     source: str
 
 
-@cache
+@lru_cache(maxsize=4)
 def vocabulary(path: Path = VOCABULARY_FILE) -> dict[str, Reason]:
     """``{code: Reason}`` in published order, checked against :data:`CODES`."""
     try:
