@@ -97,11 +97,14 @@ def cross_validate(
     repeats: int = 5,
     seed: int = 0,
     truth: Sequence[Sequence[str] | None] | None = None,
+    listing=listed_reasons,
 ) -> ReasonCV:
     """Grouped repeated CV of the ranking and the baseline on the labelled items.
 
     ``labels``: the training targets (the gold, else the tagger); ``truth``: what each test
-    item is scored against (default the same labels)."""
+    item is scored against (default the same labels); ``listing``: what a user is shown of
+    a ranking (default :func:`~models.reasons.ranking.listed_reasons`; a variant can be
+    measured the same way)."""
     truth = labels if truth is None else truth
     keep = np.array([i for i, lab in enumerate(labels) if lab and truth[i]], dtype=int)
     groups = np.asarray([str(g) for g in groups])
@@ -116,7 +119,7 @@ def cross_validate(
             )
             counts = label_counts([profiles[i] for i in tr], [labels[i] for i in tr])
             for j, i in zip(test, te, strict=True):
-                listed = [c for c, _ in listed_reasons(ranking, profiles[i])]
+                listed = [c for c, _ in listing(ranking, profiles[i])]
                 base = frequency_ranking(counts, profiles[i])
                 gold = set(truth[i])
                 out["ranking"][r, j] = _hits(listed, gold)

@@ -358,8 +358,9 @@ def listed_reasons(ranking: ReasonRanking, p: Profile) -> list[tuple[str, float]
     """The likely denial reasons a user is shown, most likely first, at least one.
 
     A learned ranking lists its first :data:`LISTED` codes (a criterion the draft meets
-    included: reviewers often still find it wanting, and dropping those cost a tenth of the
-    top-three agreement in CV) and the next ones the reviewer is as likely as not to cite.
+    included: reviewers often still find it wanting; leaving those out lowers the top-three
+    agreement in CV below the sub-category table, ``benchmarks/reasons_ranking.py
+    --without-met``) and the next ones the reviewer is as likely as not to cite.
     With nothing learned (letters without rationales), the criteria of the service the
     draft does not meet or document, not met first; else :data:`FALLBACK_CODE`."""
     order = ranking.rank(p)
