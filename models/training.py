@@ -1,4 +1,4 @@
-"""Training end to end, as named steps: prepare, evaluate, fit, decide, log.
+"""Training end to end, as named steps: prepare, evaluate, reasons, fit, decide, log.
 
 :func:`train` is what ``train.py`` runs; it only calls the steps in order, each a function
 of data in and data out that can be run and tested alone:
@@ -6,9 +6,12 @@ of data in and data out that can be run and tested alone:
 1. :func:`prepare`: ingest new letters, load the dataset, check it can be trained on.
 2. :func:`evaluate`: letter-grouped CV, repeated CV with letter-bootstrap intervals and a
    temporal hold-out of the one recipe (:mod:`models.recipe`), baselines in every fold.
-3. :func:`fit`: the model fitted on every item.
-4. :func:`decide`: the champion's held-out figures on the same items, and promotion.
-5. :func:`log`: tables, plots, the model and the decision to MLflow; the registry alias.
+3. :func:`reasons`: the ranking of likely denial reasons (:mod:`models.reasons`), its
+   grouped repeated CV against the sub-category frequency baseline, and its fit on every
+   item. Its targets are the reviewers' codes (post-decision: labels only).
+4. :func:`fit`: the model fitted on every item.
+5. :func:`decide`: the champion's held-out figures on the same items, and promotion.
+6. :func:`log`: tables, plots, the model and the decision to MLflow; the registry alias.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from models import evaluation, plots
 from models.importance import family_importances, global_importances
 from models.promotion import Comparison, compare
 from models.published_rates import published_rates, shrunk_rate
+from models.reasons.evaluation import cross_validate as cross_validate_reasons
+from models.reasons.ranking import ReasonRanking, item_profiles
 from models.recipe import (
     RECIPE_CALIBRATION,
     RECIPE_NAME,
@@ -92,6 +97,15 @@ class Evaluated:
 
 
 @dataclass
+class ReasonsEvaluated:
+    """The denial-reason ranking fitted on every item, and its held-out figures (step 3)."""
+
+    ranking: ReasonRanking
+    table: pd.DataFrame
+    labels: dict  # labelled items by source: gold, tagger
+
+
+@dataclass
 class Decision:
     """The champion before this training and whether the new model replaces it (step 4)."""
 
@@ -117,6 +131,7 @@ class TrainingResult:
     champion_before: dict | None = None
     artifacts: dict = field(default_factory=dict)
     repeated_table: pd.DataFrame | None = None
+    reasons_table: pd.DataFrame | None = None
 
 
 @contextmanager
@@ -258,6 +273,43 @@ def evaluate(
 # --- step 3 -----------------------------------------------------------------------------
 
 
+def reasons(
+    items: pd.DataFrame,
+    *,
+    seed: int,
+    n_splits: int,
+    repeats: int = CV_REPEATS,
+    step: Step | None = None,
+) -> ReasonsEvaluated:
+    """The ranking of likely denial reasons: evaluated in case-grouped repeated CV against
+    the sub-category frequency baseline, then fitted on every item.
+
+    Targets: the reviewers' codes, from the hand-checked gold where an item is in it, else
+    from the rationale tagger (:mod:`analysis.reason_labels`). They are post-decision and
+    only ever targets; the ranking reads the pre-filing draft (:mod:`models.reasons`)."""
+    from analysis.reason_labels import reason_labels
+
+    _say(step, "ranking the likely denial reasons (grouped CV against the sub-category table)")
+    labels, sources = reason_labels(items)
+    groups = evaluation.case_groups(items)
+    if not any(labels):  # no reviewer's code anywhere (e.g. synthetic letters): nothing to learn
+        empty = cross_validate_reasons([], [], []).table()
+        return ReasonsEvaluated(ReasonRanking.fit([], [], []), empty, {"gold": 0, "tagger": 0})
+    profiles = item_profiles(items)
+    table = cross_validate_reasons(
+        profiles, labels, groups, n_splits=n_splits, repeats=repeats, seed=seed
+    ).table(seed=seed)
+    ranking = ReasonRanking.fit(profiles, labels, groups, sources=sources)
+    counts = {
+        s: sum(1 for x, lab in zip(sources, labels, strict=True) if x == s and lab)
+        for s in ("gold", "tagger")
+    }
+    return ReasonsEvaluated(ranking, table, counts)
+
+
+# --- step 4 -----------------------------------------------------------------------------
+
+
 def fit(items: pd.DataFrame, evaluated: Evaluated, *, step: Step | None = None):
     """The recipe fitted on every item (its feature step's output reused)."""
     _say(step, "fitting the model on every item")
@@ -268,7 +320,7 @@ def fit(items: pd.DataFrame, evaluated: Evaluated, *, step: Step | None = None):
     return model
 
 
-# --- step 4 -----------------------------------------------------------------------------
+# --- step 5 -----------------------------------------------------------------------------
 
 
 def decide(
@@ -347,7 +399,7 @@ def _champion_oof(champion, evaluated, items, fingerprint, logged, *, step=None)
     return again.model, everything, "retrained"
 
 
-# --- step 5 -----------------------------------------------------------------------------
+# --- step 6 -----------------------------------------------------------------------------
 
 
 def log(
@@ -358,6 +410,7 @@ def log(
     *,
     model_name: str,
     fingerprint: str,
+    reasons_evaluated: ReasonsEvaluated | None = None,
     step: Step | None = None,
 ) -> TrainingResult:
     """Log the run (parameters, metrics, tables, plots, the model) and move the alias."""
@@ -369,11 +422,12 @@ def log(
     items, summary, oof = prepared.items, prepared.summary, evaluated.oof
     client = mlflow.MlflowClient()
     with tempfile.TemporaryDirectory() as tmp, mlflow.start_run(tags=owner_tags()) as run:
-        artifacts = write_artifacts(Path(tmp), model, prepared, evaluated)
+        artifacts = write_artifacts(Path(tmp), model, prepared, evaluated, reasons_evaluated)
         mlflow.log_params(
             {
                 **evaluated.recipe,
                 **summary,
+                **_reason_params(reasons_evaluated),
                 "dataset_dir": str(prepared.dataset_dir),
                 "model_name": model_name,
                 "code_fingerprint": fingerprint,
@@ -386,7 +440,7 @@ def log(
                 "synthetic": str(summary["data_source"] != "real").lower(),
             }
         )
-        mlflow.log_metrics(run_metrics(evaluated))
+        mlflow.log_metrics({**run_metrics(evaluated), **reason_metrics(reasons_evaluated)})
         mlflow.log_input(_dataset_input(items, prepared.dataset_dir), context="training")
         for path in artifacts.values():
             mlflow.log_artifact(str(path))
@@ -426,7 +480,28 @@ def log(
         ),
         artifacts={k: str(v.name) for k, v in artifacts.items()},
         repeated_table=evaluated.repeated_table,
+        reasons_table=reasons_evaluated.table if reasons_evaluated else None,
     )
+
+
+def _reason_params(reasons_evaluated: ReasonsEvaluated | None) -> dict:
+    if reasons_evaluated is None:
+        return {}
+    return {f"reason_labels_{k}": v for k, v in reasons_evaluated.labels.items()}
+
+
+def reason_metrics(reasons_evaluated: ReasonsEvaluated | None) -> dict[str, float]:
+    """``reasons_{predictor}_{first|top3}_{mean|ci_low|ci_high}``: how often the first
+    listed reason (one of the first three) is one the reviewer gave, in grouped CV."""
+    if reasons_evaluated is None:
+        return {}
+    out = {}
+    for _, row in reasons_evaluated.table.iterrows():
+        for stat in ("mean", "ci_low", "ci_high"):
+            value = row.get(stat)
+            if value is not None and pd.notna(value):
+                out[f"reasons_{row['predictor']}_{row['measure']}_{stat}"] = float(value)
+    return out
 
 
 def run_metrics(evaluated: Evaluated) -> dict[str, float]:
@@ -480,7 +555,13 @@ def oof_frame(items: pd.DataFrame, oof: evaluation.Predictions) -> pd.DataFrame:
     )
 
 
-def write_artifacts(tmp: Path, model, prepared: Prepared, evaluated: Evaluated) -> dict:
+def write_artifacts(
+    tmp: Path,
+    model,
+    prepared: Prepared,
+    evaluated: Evaluated,
+    reasons_evaluated: ReasonsEvaluated | None = None,
+) -> dict:
     """Tables, plots and the model file, written under ``tmp``."""
     items, oof, temporal = prepared.items, evaluated.oof, evaluated.temporal
     out: dict[str, Path] = {}
@@ -513,17 +594,19 @@ def write_artifacts(tmp: Path, model, prepared: Prepared, evaluated: Evaluated) 
     if prepared.ingest_report is not None:
         out["ingest_report"] = tmp / "ingest_report.json"
         out["ingest_report"].write_text(json.dumps(prepared.ingest_report, indent=2, default=str))
+    ranking = reasons_evaluated.ranking if reasons_evaluated else None
     out["baseline_rates"] = tmp / "baseline_rates.json"
-    out["baseline_rates"].write_text(json.dumps(base_rates(items), indent=2))
+    out["baseline_rates"].write_text(json.dumps(base_rates(items, ranking), indent=2))
+    if reasons_evaluated is not None:
+        out["reasons_cv"] = tmp / "reasons_cv.csv"
+        write_csv(reasons_evaluated.table, out["reasons_cv"], index=False)
     out["pipeline"] = save_pipeline(model, tmp / "pipeline.skops")
     return out
 
 
-def base_rates(items: pd.DataFrame) -> dict:
-    """Training overturn rate overall and per category, and how often reviewers cite each
-    criterion when they uphold, for predict.py."""
-    from analysis.rationale_tags import citation_shares
-
+def base_rates(items: pd.DataFrame, ranking: ReasonRanking | None = None) -> dict:
+    """Training overturn rate overall and per category, and the fitted ranking of likely
+    denial reasons (plain JSON: counts and weights), for predict.py."""
     y = evaluation.labels(items)
     frame = pd.DataFrame({"cat": evaluation.treatment_categories(items), "y": y})
     rates = frame.groupby("cat")["y"].agg(["sum", "count"])
@@ -546,9 +629,7 @@ def base_rates(items: pd.DataFrame) -> dict:
         "items": len(y),
         "published_overall": published.get("_overall"),
         "categories": {cat: entry(cat, r) for cat, r in rates.iterrows()},
-        # how often reviewers cite each criterion when upholding, by category (analysis of
-        # the rationales: shown beside a likely denial reason, never a model input)
-        "denial_citations": citation_shares(items),
+        **({"reason_ranking": ranking.to_json()} if ranking is not None else {}),
     }
 
 
@@ -629,6 +710,9 @@ def train(
             published=published_rates(),
             step=step,
         )
+        reasons_evaluated = reasons(
+            prepared.items, seed=seed, n_splits=n_splits, repeats=repeats, step=step
+        )
         model = fit(prepared.items, evaluated, step=step)
         decision = decide(
             prepared.items,
@@ -646,5 +730,6 @@ def train(
             decision,
             model_name=model_name,
             fingerprint=fingerprint,
+            reasons_evaluated=reasons_evaluated,
             step=step,
         )

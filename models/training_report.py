@@ -59,6 +59,30 @@ def repeated_cv_table(table) -> Table:
     return out
 
 
+def reasons_table(table: pd.DataFrame) -> Table:
+    """The likely denial reasons against the reviewers' codes, ranking beside the baseline."""
+    rows = {(r["predictor"], r["measure"]): r for _, r in table.iterrows()}
+    items = int(table["items"].max()) if len(table) else 0
+    out = Table(
+        title=f"Likely denial reasons vs the reviewer's codes ({items} upheld items with a "
+        "code; case-grouped repeated CV: mean [95% case-bootstrap interval])"
+    )
+    out.add_column("listed reason is the reviewer's")
+    names = ("ranking", "baseline_subcategory_frequency", "ranking_minus_baseline")
+    for header in ("ranking", "sub-category table", "difference"):
+        out.add_column(header, justify="right")
+    for measure, label in (("first", "the first"), ("top3", "one of the first three")):
+        cells = []
+        for name in names:
+            row = rows.get((name, measure))
+            if row is None or pd.isna(row.get("mean")):
+                cells.append("n/a")
+            else:
+                cells.append(f"{row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]")
+        out.add_row(label, *cells)
+    return out
+
+
 def _fmt(value: float | None, digits: int) -> str:
     return "n/a" if value is None or value != value else f"{value:.{digits}f}"
 
@@ -139,6 +163,8 @@ def print_training_report(result, model_name: str, console: Console | None = Non
         console.print(
             metrics_table("Temporal hold-out (later 25% of letters)", result.temporal_table)
         )
+    if result.reasons_table is not None:
+        console.print(reasons_table(result.reasons_table))
     comparison = result.comparison
     console.print(champion_table(result))
     verdict = "PROMOTED to @champion" if comparison.promote else "kept as @challenger"

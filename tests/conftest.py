@@ -150,3 +150,15 @@ def pytest_configure(config):
 
 def pytest_unconfigure(config):
     shutil.rmtree(config.stash.get(_HYPOTHESIS_HOME, ""), ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def shared_items(tmp_path_factory, seeds_dir, dwc_dir):
+    """The items of every real letter in ../shared/letters, ingested once per session."""
+    import pandas as pd
+
+    from data.ingest import ingest
+
+    out = tmp_path_factory.mktemp("shared_items")
+    ingest([SHARED_LETTERS_DIR], out, workers=2)
+    return pd.read_parquet(out / "items.parquet")

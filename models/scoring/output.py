@@ -67,15 +67,29 @@ def render(loaded, results: list[dict], unscorable: list[dict], console: Console
                 table.add_row(label, f"{reason['effect_log_odds']:+.3f}", evidence)
             console.print(table)
         if result.get("denial_reasons"):
-            table = Table(title="Likely denial reasons (guideline criteria)")
-            for column in ("criterion", "status", "evidence / what to document", "cited"):
+            table = Table(title="Likely denial reasons (the most likely first)")
+            for column in (
+                "reason",
+                "in the draft",
+                "evidence / what to document",
+                "cited",
+                "source",
+            ):
                 table.add_column(column)
             for reason in result["denial_reasons"]:
                 found = " | ".join(e["text"] for e in reason["evidence"])[:120]
                 status = reason["status"].replace("_", " ")
-                share = reason.get("cited_in_upheld_share")
-                cited = "" if share is None else f"{100 * share:.0f}% of upheld"
-                table.add_row(reason["criterion"], status, found or reason["to_document"], cited)
+                share = reason.get("p_cited", reason.get("cited_in_upheld_share"))
+                cited = "" if share is None else f"{100 * share:.0f}% if upheld"
+                label = reason.get("criterion") or reason.get("label", "")
+                code = reason.get("reason_code")
+                table.add_row(
+                    f"{label} ({code})" if code else label,
+                    status,
+                    found or reason["to_document"],
+                    cited,
+                    reason.get("source", ""),
+                )
             console.print(table)
         if result.get("what_if"):
             table = Table(title="What if the draft documented ...")

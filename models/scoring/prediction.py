@@ -5,6 +5,14 @@ classifier keeps one (classifier, calibrator) pair per letter-grouped calibratio
 each fitted on a different 80% of the letters; their spread on an item shows how much the
 probability depends on which letters trained it. It is not a confidence interval of the
 true probability.
+
+The likely denial reasons are the ranking's (:mod:`models.reasons.ranking`, fitted by the
+training run and shipped as JSON beside the model): the reason a reviewer is most likely to
+give first, each with its ``reason_code`` (the published vocabulary), the status of its
+criterion in the draft (``not_met``, ``not_documented``, ``met``, or ``not_checked`` when no
+criterion of the service reads it from the draft), the evidence, what to document, the
+guideline ``source`` and ``p_cited`` (``None`` when the run's ranking learned from no
+reviewer's code). They are separate from ``reasons`` (what moved the probability).
 """
 
 from __future__ import annotations
@@ -24,9 +32,15 @@ from features.criteria import (
     assess,
 )
 from features.guideline import INPUT_COLUMNS, with_letter_services
+from features.reason_vocabulary import criterion_of, reason_code_of, vocabulary
 from models.importance import TOWARD_OVERTURNED, TOWARD_UPHELD, feature_names
+from models.reasons.ranking import ReasonRanking, listed_reasons, profile
 
 TOP_REASONS = 6
+#: The status of a likely reason whose criterion no check of the service reads from the draft.
+NOT_CHECKED = "not_checked"
+#: With no fitted ranking (a model trained before rankings were shipped): the guideline's.
+GUIDELINE_RANKING = ReasonRanking.fit([], [], [])
 
 
 @dataclass
@@ -121,11 +135,48 @@ def _guideline_reasons(row_contrib: pd.Series, row_values: pd.Series, criteria: 
     return reasons
 
 
-def denial_reasons(criteria: list) -> list[dict]:
-    """The criteria a reviewer would deny on: not met first, then not documented."""
-    order = {NOT_MET: 0, NOT_DOCUMENTED: 1}
-    picked = sorted((c for c in criteria if c.status in order), key=lambda c: order[c.status])
-    return [{**c.as_dict(), "criterion": c.label} for c in picked]
+def denial_reasons(
+    assessment, service: str = "", n_services: int = 1, ranking: ReasonRanking | None = None
+) -> list[dict]:
+    """The likely denial reasons of one service, the one the reviewer is most likely to give
+    first (:func:`models.reasons.ranking.listed_reasons`).
+
+    Each: ``reason_code``, ``code`` (the criterion's id), ``label`` and ``criterion`` (its
+    words), ``status``, ``evidence`` (spans of the summary), ``to_document``, ``source`` (the
+    criterion's own, else the vocabulary's), ``p_cited`` (P(the reviewer cites it | the
+    denial is upheld); ``None`` for a ranking that learned from no reviewer's code);
+    ``cited_in_upheld_share`` repeats ``p_cited`` for the pages that show it."""
+    ranking = ranking or GUIDELINE_RANKING
+    by_code: dict[str, object] = {}
+    order = {NOT_MET: 0, NOT_DOCUMENTED: 1, MET: 2}
+    for c in sorted(assessment.criteria, key=lambda c: order.get(c.status, 3)):
+        code = reason_code_of(c)
+        if code is not None:
+            by_code.setdefault(code, c)  # the one speaking most against it
+    words = vocabulary()
+    out = []
+    for code, p in listed_reasons(ranking, profile(assessment, service, n_services)):
+        c, entry = by_code.get(code), words[code]
+        if c is not None:
+            item = c.as_dict()
+            item["criterion"] = c.label
+            item["to_document"] = c.to_document or entry.to_document
+            item["source"] = getattr(c, "source", "") or entry.source
+        else:
+            item = {
+                "code": criterion_of(code),
+                "label": entry.label,
+                "criterion": entry.label,
+                "status": NOT_CHECKED,
+                "evidence": [],
+                "to_document": entry.to_document,
+                "source": entry.source,
+            }
+        # a ranking that learned nothing has no chance to report, only an order
+        share = round(p, 4) if ranking.learned else None
+        item.update(reason_code=code, p_cited=share, cited_in_upheld_share=share)
+        out.append(item)
+    return out
 
 
 def _guideline_what_if(pipeline, items: pd.DataFrame, base: np.ndarray, assessments):
@@ -159,8 +210,15 @@ def _guideline_what_if(pipeline, items: pd.DataFrame, base: np.ndarray, assessme
     return [sorted(changes, key=lambda c: -c["change"]) for changes in rows]
 
 
-def explain_items(pipeline, items: pd.DataFrame, *, with_what_if: bool = True) -> list[Scored]:
-    """Score items and attach reasons, likely denial reasons (and what-ifs)."""
+def explain_items(
+    pipeline,
+    items: pd.DataFrame,
+    *,
+    with_what_if: bool = True,
+    ranking: ReasonRanking | None = None,
+) -> list[Scored]:
+    """Score items and attach reasons, likely denial reasons (ranked by ``ranking``; the
+    guideline's order without one) and what-ifs."""
     items = with_letter_services(items)
     matrix = feature_matrix(pipeline, items)  # once, for the scores and the reasons
     scores = score(pipeline, items, matrix)
@@ -181,7 +239,12 @@ def explain_items(pipeline, items: pd.DataFrame, *, with_what_if: bool = True) -
             what_if=changes[position] if changes else [],
             subcategory=assessment.kind.subcategory,
             recognised=assessment.kind.recognised,
-            denial_reasons=denial_reasons(assessment.criteria),
+            denial_reasons=denial_reasons(
+                assessment,
+                str(row.get("service", "")),
+                len(row["letter_services"]) if isinstance(row.get("letter_services"), list) else 1,
+                ranking,
+            ),
             criteria=[c.as_dict() for c in assessment.criteria if c.status == MET],
         )
         if not assessment.kind.recognised:

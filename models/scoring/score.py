@@ -29,22 +29,24 @@ def _clearing_feature_caches(score):
 def score_rows(loaded, rows: list[dict], *, with_what_if: bool = True, detailed: bool = True):
     """Score pre-filing ``rows`` (dicts of the draft columns) with a loaded model.
 
-    ``detailed`` adds reasons (and what-ifs when ``with_what_if``); otherwise only the
-    probability and its band. Each result carries the service's category and the
-    training overturn rate of that category (each likely denial reason also carries
-    ``cited_in_upheld_share``: how often reviewers cited it when upholding that kind of
-    service in the training letters), and keeps ``source_file``, ``item_index``
-    and ``row`` from its input row.
+    ``detailed`` adds reasons, the likely denial reasons ranked by the training run's
+    ranking (shipped in the run's base rates; the guideline's order for an older run) and
+    what-ifs when ``with_what_if``; otherwise only the probability and its band. Each
+    result carries the service's category and the training overturn rate of that
+    category, and keeps ``source_file``, ``item_index`` and ``row`` from its input row.
     """
     from features.extractors import service_category
-    from features.services import service_kind
     from models.scoring.prediction import explain_items, pre_filing_frame, score
     from models.store.loading import baseline_rate
 
     frame = pre_filing_frame(rows)
     if detailed:
+        ranking = reason_ranking(loaded.baseline)
         scored = [
-            s.as_dict() for s in explain_items(loaded.pipeline, frame, with_what_if=with_what_if)
+            s.as_dict()
+            for s in explain_items(
+                loaded.pipeline, frame, with_what_if=with_what_if, ranking=ranking
+            )
         ]
     else:
         table = score(loaded.pipeline, frame)
@@ -52,7 +54,6 @@ def score_rows(loaded, rows: list[dict], *, with_what_if: bool = True, detailed:
             {"service": r["service"], **{k: float(v) for k, v in table.iloc[i].items()}}
             for i, r in enumerate(rows)
         ]
-    citations = (loaded.baseline or {}).get("denial_citations", {})
     for row, result in zip(rows, scored, strict=True):
         category = service_category(row["service"]).value
         rate, n = baseline_rate(loaded.baseline, category)
@@ -66,10 +67,24 @@ def score_rows(loaded, rows: list[dict], *, with_what_if: bool = True, detailed:
                 "baseline_shrunk_rate": entry.get("shrunk_rate"),
             }
         )
-        shares = citations.get(service_kind(row["service"]).category, {})
-        for reason in result.get("denial_reasons", []):
-            reason["cited_in_upheld_share"] = shares.get(reason["code"])
         for key in ("source_file", "item_index", "row"):
             if key in row:
                 result[key] = row[key]
     return scored
+
+
+def reason_ranking(baseline: dict | None):
+    """The run's ranking of likely denial reasons, or ``None`` (an older run, or one of
+    another format: the guideline's order then applies, with a log line)."""
+    import logging
+
+    from models.reasons.ranking import ReasonRanking
+
+    data = (baseline or {}).get("reason_ranking")
+    if data is None:
+        return None
+    try:
+        return ReasonRanking.from_json(data)
+    except (ValueError, KeyError, TypeError) as exc:
+        logging.getLogger(__name__).warning("the run's reason ranking is not usable (%s)", exc)
+        return None
