@@ -370,7 +370,7 @@ def batch_rows(path: Path, data: bytes | None = None) -> tuple[list[dict], list[
     try:
         columns, records = read_records(_batch_text(path, data), MAX_BATCH_ROWS, MAX_BATCH_LINES)
     except BatchFileError as exc:
-        raise InputError(f"{path}: {exc}") from exc
+        raise InputError(f"{path}: cannot read the CSV: {exc}") from exc
     missing = [c for c in BATCH_REQUIRED if c not in columns]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}; see README")
