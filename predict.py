@@ -7,7 +7,8 @@
     python predict.py importances [--top N] [--png FILE]
     python predict.py serve [--port 8000] [--model URI] [--host H]   (the web page)
 
-``--summary -`` or ``--case -`` reads standard input. The model is
+``--summary -``, ``--case -`` or ``--batch -`` reads standard input; every input is read
+within its limit (``models/scoring/input_files.py``). The model is
 ``models:/imr-outcome@champion`` from ``MLFLOW_TRACKING_URI`` unless ``--model URI``.
 Exit status: 0 scored, 1 some items could not be scored (listed; the others are scored),
 2 bad input, a bad output path, no model, or a tracking store that does not answer.
@@ -104,7 +105,9 @@ def predict_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ur-denial-date", help="UR denial date, YYYY-MM-DD.")
     parser.add_argument("--guideline", help="The claims administrator's guideline text.")
     parser.add_argument("--case", help="JSON case file, or - for stdin.")
-    parser.add_argument("--batch", type=Path, help="CSV of case_summary, service (+ optional).")
+    parser.add_argument(
+        "--batch", type=Path, help="CSV of case_summary, service (+ optional), or - for stdin."
+    )
     parser.add_argument("--csv", type=Path, help="Write one row per item to this CSV.")
     parser.add_argument(
         "--json", dest="as_json", action="store_true", help="Machine-readable output."

@@ -331,8 +331,8 @@ def _batch_key(fields: dict, number: int, line: int) -> str:
     """How messages name a batch row: by its ``id`` when the CSV has one, its number (1 =
     the first after the header) and the line it starts on."""
     if fields.get(BATCH_ID, "") != "":
-        return f"id {shown(fields[BATCH_ID])} (row {number}, line {line})"
-    return f"row {number} (line {line})"
+        return f"id {shown(fields[BATCH_ID])} (row {number}), line {line}"
+    return f"row {number}, line {line}"
 
 
 def _batch_text(path: Path, data: bytes) -> str:
