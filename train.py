@@ -45,6 +45,12 @@ def main(
 
     # paths, messages and reasons are printed as data (plain_text), never as markup
     console = terminal_console(stderr=True)
+    if not model_name.strip() or any(c in model_name for c in "/:"):
+        # MLflow's rule for registered names, checked before hours of training, not after
+        console.print(
+            plain_text(f"error: --model-name {model_name!r}: give a name without '/' or ':'")
+        )
+        raise typer.Exit(2)
     for path in letters or []:
         if not path.exists():
             console.print(

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import ast
 import io
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -315,3 +318,18 @@ def test_the_static_check_finds_an_unescaped_field():
     checker = _Unsafe(tree)
     checker.visit(tree)
     assert [line for line, _ in checker.problems] == [2, 3, 5]
+
+
+def test_train_refuses_a_model_name_mlflow_cannot_register_before_training(tmp_path):
+    """MLflow refused it only after the training, with a traceback."""
+    run = subprocess.run(
+        [sys.executable, str(REPO / "train.py"), "--model-name", "imr/[bold]x\x1b[2J"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'none.db'}"},
+        timeout=120,
+    )
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "error: --model-name 'imr/[bold]x\\x1b[2J': give a name without" in run.stderr
+    assert "\x1b" not in run.stderr and not (tmp_path / "none.db").exists()
