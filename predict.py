@@ -7,7 +7,8 @@
     python predict.py importances [--top N] [--png FILE]
     python predict.py serve [--port 8000] [--model URI] [--host H]   (the web page)
 
-``--summary -`` or ``--case -`` reads standard input. The model is
+``--summary -``, ``--case -`` or ``--batch -`` reads standard input; every input is read
+within its limit (``models/scoring/input_files.py``). The model is
 ``models:/imr-outcome@champion`` from ``MLFLOW_TRACKING_URI`` unless ``--model URI``.
 Exit status: 0 scored, 1 some items could not be scored (listed; the others are scored),
 2 bad input, a bad output path, no model, or a tracking store that does not answer.
@@ -20,6 +21,8 @@ import json
 import sys
 from pathlib import Path
 
+from data.letters.names import printable
+
 DEFAULT_MODEL = "models:/imr-outcome@champion"
 
 
@@ -30,21 +33,15 @@ class Exit(Exception):
         self.code = code
 
 
+def _say(message: str) -> None:
+    """One line to stderr; whatever it quotes (paths, fields, reasons) cannot drive the
+    terminal: control characters are escaped (plain ``print``, so no markup either)."""
+    print(printable(message), file=sys.stderr)
+
+
 def _fail(message: str, code: int = 2):
-    print(f"error: {message}", file=sys.stderr)
+    _say(f"error: {message}")
     raise Exit(code)
-
-
-def _read(path: str, what: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    file = Path(path)
-    if not file.is_file():
-        _fail(f"{what} {path}: no such file; check the path")
-    try:
-        return file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        _fail(f"{what} {path}: cannot read it as UTF-8 text ({exc})")
 
 
 def _load(model_uri: str, pending=None):
@@ -93,7 +90,7 @@ def _report_unscorable(unscorable: list[dict]) -> None:
         error, where = bad["error"], bad.get("source_file")
         if where and not error.startswith(str(where)):  # batch and case reasons name it
             error = f"{where}: {error}"
-        print(f"cannot score {error}", file=sys.stderr)
+        _say(f"cannot score {error}")
 
 
 def predict_parser() -> argparse.ArgumentParser:
@@ -108,7 +105,9 @@ def predict_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ur-denial-date", help="UR denial date, YYYY-MM-DD.")
     parser.add_argument("--guideline", help="The claims administrator's guideline text.")
     parser.add_argument("--case", help="JSON case file, or - for stdin.")
-    parser.add_argument("--batch", type=Path, help="CSV of case_summary, service (+ optional).")
+    parser.add_argument(
+        "--batch", type=Path, help="CSV of case_summary, service (+ optional), or - for stdin."
+    )
     parser.add_argument("--csv", type=Path, help="Write one row per item to this CSV.")
     parser.add_argument(
         "--json", dest="as_json", action="store_true", help="Machine-readable output."
@@ -139,16 +138,18 @@ def predict(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace, pending) -> int:
     from models.scoring.drafts import InputError, batch_rows, draft_items, read_case_file
+    from models.scoring.input_files import CASE, SUMMARY, read_text
 
     unscorable: list[dict] = []
     try:
         if args.case:
-            rows, unscorable = read_case_file(_read(args.case, "--case"), "--case " + args.case)
+            text = read_text(args.case, "--case", CASE)
+            rows, unscorable = read_case_file(text, "--case " + args.case)
         elif args.summary or args.service:
             if not args.summary:
                 _fail("--service needs --summary FILE (or --summary - for stdin)")
             rows, unscorable = draft_items(
-                _read(args.summary, "--summary"),
+                read_text(args.summary, "--summary", SUMMARY),
                 list(args.service or []),
                 source=f"--summary {args.summary}",
                 injury_date=args.injury_date,
@@ -156,8 +157,6 @@ def _predict(args: argparse.Namespace, pending) -> int:
                 claims_admin_guideline=args.guideline,
             )
         elif args.batch:
-            if not args.batch.is_file():
-                _fail(f"--batch {args.batch}: no such file; check the path")
             rows, unscorable = batch_rows(args.batch)
         else:
             rows, unscorable = _rows_from_letters(args.paths)
@@ -182,7 +181,7 @@ def _predict(args: argparse.Namespace, pending) -> int:
             write_csv(args.csv, rows, results, unscorable)
         except OSError as exc:
             _fail(f"--csv {args.csv}: cannot write it ({exc.strerror or exc})")
-        print(f"wrote {len(results)} scored item(s) to {args.csv}", file=sys.stderr)
+        _say(f"wrote {len(results)} scored item(s) to {args.csv}")
     if args.as_json:
         payload = {"model": loaded.uri, "items": results, "unscorable": unscorable}
         print(json.dumps(payload, indent=2, default=str))
@@ -229,7 +228,7 @@ def importances(args: argparse.Namespace) -> int:
             )
         except OSError as exc:
             _fail(f"--png {args.png}: cannot write it ({exc.strerror or exc})")
-        print(f"wrote the importance chart to {args.png}", file=sys.stderr)
+        _say(f"wrote the importance chart to {args.png}")
     render_importances(table, args.top, as_json=args.as_json)
     return 0
 

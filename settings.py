@@ -88,6 +88,13 @@ PARSE_MEMORY_BYTES = 1024 * 1024 * 1024
 #: Wall-clock seconds one letter may take to parse (the real ones take ~5 ms).
 PARSE_SECONDS = 30.0
 
+#: Limits on one batch CSV (``predict.py --batch``): far above a day's cases, far below what
+#: hurts the machine (every row becomes a dict of its fields).
+MAX_BATCH_BYTES = 32 * 1024 * 1024
+MAX_BATCH_ROWS = 100_000
+#: Lines of a batch CSV (a row may span several: a quoted field with line breaks).
+MAX_BATCH_LINES = 1_000_000
+
 
 def tracking_uri() -> str:
     """The MLflow tracking URI: ``MLFLOW_TRACKING_URI`` or the embedded SQLite store."""

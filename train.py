@@ -37,25 +37,33 @@ def main(
     ] = False,
 ) -> None:
     """Ingest, train, evaluate, log to MLflow, register and decide promotion."""
-    from rich.console import Console
-
     from data.ingest.dataset import DatasetBusy
+    from data.terminal_text import plain_text, terminal_console
     from models.store.tracking import TrackingUnreachable
     from models.training import NothingToRetrain, TrainingError, train
     from models.training_report import print_training_report
 
-    console = Console(stderr=True)
+    # paths, messages and reasons are printed as data (plain_text), never as markup
+    console = terminal_console(stderr=True)
+    if not model_name.strip() or any(c in model_name for c in "/:"):
+        # MLflow's rule for registered names, checked before hours of training, not after
+        console.print(
+            plain_text(f"error: --model-name {model_name!r}: give a name without '/' or ':'")
+        )
+        raise typer.Exit(2)
     for path in letters or []:
         if not path.exists():
-            console.print(f"error: --letters {path}: no such file or folder; check the path")
+            console.print(
+                plain_text(f"error: --letters {path}: no such file or folder; check the path")
+            )
             raise typer.Exit(2)
     try:
         with console.status("training") as status:
 
             def step(message: str) -> None:
                 # a line per stage (the spinner alone shows nothing without a terminal)
-                console.print(f"[dim]- {message}[/dim]")
-                status.update(message)
+                console.print(plain_text(f"- {message}", style="dim"))
+                status.update(plain_text(message))
 
             result = train(
                 letters,
@@ -68,13 +76,13 @@ def main(
                 force=force,
             )
     except (TrainingError, TrackingUnreachable) as exc:
-        console.print(f"error: {exc}")
+        console.print(plain_text(f"error: {exc}"))
         raise typer.Exit(2) from exc
     except NothingToRetrain as exc:
-        console.print(str(exc))
+        console.print(plain_text(exc))
         raise typer.Exit(0) from exc
     except DatasetBusy as exc:
-        console.print(f"error: {exc}")
+        console.print(plain_text(f"error: {exc}"))
         raise typer.Exit(3) from exc
     print_training_report(result, model_name)
 

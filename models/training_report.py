@@ -1,4 +1,8 @@
-"""What train.py prints: data, metrics against baselines, the promotion decision."""
+"""What train.py prints: data, metrics against baselines, the promotion decision.
+
+Names, versions, reasons and URIs are printed as data (:mod:`data.terminal_text`): a model
+name or a store's URI holding ``[bold]`` or a control character prints as typed.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from data.terminal_text import plain_text, terminal_console, terminal_text
 from settings import tracking_uri
 
 #: Short headers so the table fits 80 columns (the width rich uses when piped).
@@ -29,14 +34,15 @@ _COLUMNS = (
 
 def metrics_table(title: str, table: pd.DataFrame) -> Table:
     """A rich table of a metrics frame (rows: model and baselines)."""
-    out = Table(title=title)
+    out = Table(title=plain_text(title))
     out.add_column("predictor")
     out.add_column("n", justify="right")
     for column in _COLUMNS:
-        out.add_column(_SHORT.get(column, column), justify="right")
+        out.add_column(plain_text(_SHORT.get(column, column)), justify="right")
     for name, row in table.iterrows():
+        label = {"baseline_prior": "prior", "baseline_category_rate": "category"}.get(name, name)
         out.add_row(
-            {"baseline_prior": "prior", "baseline_category_rate": "category"}.get(name, name),
+            plain_text(label),
             f"{int(row['n'])}",
             *(f"{row.get(c, float('nan')):.3f}" for c in _COLUMNS),
         )
@@ -49,13 +55,11 @@ def repeated_cv_table(table) -> Table:
     predictors = list(dict.fromkeys(table["predictor"]))
     out.add_column("measure")
     for name in predictors:
-        out.add_column(name.replace("baseline_", ""), justify="right")
+        out.add_column(plain_text(name.replace("baseline_", "")), justify="right")
     for measure in dict.fromkeys(table["measure"]):
-        cells = []
-        for name in predictors:
-            row = table[(table["predictor"] == name) & (table["measure"] == measure)].iloc[0]
-            cells.append(f"{row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]")
-        out.add_row(measure, *cells)
+        # as Text: the interval's brackets are not markup
+        cells = [plain_text(_interval(table, name, measure)) for name in predictors]
+        out.add_row(plain_text(measure), *cells)
     return out
 
 
@@ -81,6 +85,11 @@ def reasons_table(table: pd.DataFrame) -> Table:
                 cells.append(f"{row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]")
         out.add_row(label, *cells)
     return out
+
+
+def _interval(table: pd.DataFrame, predictor: str, measure: str) -> str:
+    row = table[(table["predictor"] == predictor) & (table["measure"] == measure)].iloc[0]
+    return f"{row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
 
 
 def _fmt(value: float | None, digits: int) -> str:
@@ -109,18 +118,18 @@ def champion_table(result) -> Table:
     if before:
         out.add_row(
             "champion before",
-            str(before["version"]),
-            str(before.get("letters") or "?"),
-            str(before.get("items") or "?"),
+            plain_text(before["version"]),
+            plain_text(before.get("letters") or "?"),
+            plain_text(before.get("items") or "?"),
             _fmt(comparison.champion_log_loss, 4),
             _fmt(comparison.champion_auc, 3),
-            how.get(before.get("how", ""), ""),
+            plain_text(how.get(before.get("how", ""), "")),
         )
     out.add_row(
         "new model",
-        result.version,
-        str(data["letters"]),
-        str(data["items"]),
+        plain_text(result.version),
+        plain_text(data["letters"]),
+        plain_text(data["items"]),
         _fmt(comparison.new_log_loss, 4),
         _fmt(comparison.new_auc, 3),
         "its out-of-fold probabilities",
@@ -130,29 +139,27 @@ def champion_table(result) -> Table:
 
 def print_training_report(result, model_name: str, console: Console | None = None) -> None:
     """The summary a person reads after a training run."""
-    console = console or Console()
+    console = console or terminal_console()
     data = result.data_summary
     source = data["data_source"]
     if source != "real":
         console.print(
-            f"[bold yellow]NOTE: trained on {source.upper()} letters - these figures say "
-            "nothing about real-world model quality.[/bold yellow]"
+            f"[bold yellow]NOTE: trained on {terminal_text(source.upper())} letters - these "
+            "figures say nothing about real-world model quality.[/bold yellow]"
         )
     changes = Table(title="What changed")
     for name in ("letters added", "items added", "letters", "items", "overturned"):
         changes.add_column(name, justify="right")
     ingest = result.ingest_summary or {}
     changes.add_row(
-        str(ingest.get("parsed", 0)),
-        str(ingest.get("items_added", 0)),
-        str(data["letters"]),
-        str(data["items"]),
-        f"{data['overturned']} ({data['overturn_rate']:.1%})",
+        *(plain_text(value) for value in (ingest.get("parsed", 0), ingest.get("items_added", 0))),
+        *(plain_text(data[key]) for key in ("letters", "items")),
+        f"{int(data['overturned'])} ({data['overturn_rate']:.1%})",
     )
     console.print(changes)
     if ingest.get("failed"):
         console.print(
-            f"[red]{ingest['failed']} letter(s) failed to ingest; see the ingest report[/red]"
+            f"[red]{int(ingest['failed'])} letter(s) failed to ingest; see the ingest report[/red]"
         )
     if result.repeated_table is not None:
         console.print(repeated_cv_table(result.repeated_table))
@@ -169,7 +176,9 @@ def print_training_report(result, model_name: str, console: Console | None = Non
     console.print(champion_table(result))
     verdict = "PROMOTED to @champion" if comparison.promote else "kept as @challenger"
     console.print(
-        f"[bold]{model_name} version {result.version}: {verdict}[/bold] - {comparison.reason}"
+        f"[bold]{terminal_text(model_name)} version {terminal_text(result.version)}: "
+        f"{verdict}[/bold] - {terminal_text(comparison.reason)}"
     )
-    console.print(f"MLflow run {result.run_id} at {tracking_uri()}")
-    console.print(f"  browse: mlflow ui --backend-store-uri {tracking_uri()}")
+    uri = terminal_text(tracking_uri())
+    console.print(f"MLflow run {terminal_text(result.run_id)} at {uri}", soft_wrap=True)
+    console.print(f"  browse: mlflow ui --backend-store-uri {uri}", soft_wrap=True)

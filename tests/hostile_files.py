@@ -135,17 +135,22 @@ def make_bytes_name(folder: Path, name: bytes, content: str | bytes) -> Path:
     return Path(os.fsdecode(raw))
 
 
-def run_limited(args: list[str], cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
+def run_limited(
+    args: list[str], cwd: Path, timeout: float = 180, *, stdin=None, env: dict | None = None
+) -> subprocess.CompletedProcess:
     """``python ARGS`` in a subprocess under the acceptance check's ``ulimit -v 4000000``
     (and no core files), killed after ``timeout`` seconds. The limits are set by a shell
-    rather than a ``preexec_fn``, which is unsafe in a test runner that may hold threads."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
+    rather than a ``preexec_fn``, which is unsafe in a test runner that may hold threads.
+    ``stdin``: what the process reads as standard input (an open file); ``env``: variables
+    set on top of this process's."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", **(env or {})}
     limited = f'ulimit -v {ADDRESS_SPACE_KIB} && ulimit -c 0 && exec "$0" "$@"'
     return subprocess.run(
         ["bash", "-c", limited, sys.executable, *args],
         capture_output=True,
         cwd=cwd,
         env=env,
+        stdin=stdin,
         timeout=timeout,
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import mlflow
 import pandas as pd
 import pytest
 
+from data.letters.names import printable
 from data.synthetic import generate_corpus
 from models.scoring.drafts import letter_rows
 from models.scoring.prediction import explain_items, pre_filing_frame, score
@@ -275,3 +277,53 @@ def test_draft_letter_without_decisions_is_scored(store, tmp_path):
     # the same services in the decided letter score the same: decisions are never read
     for a, b in zip(by_file["draft.txt"], by_file["real.txt"], strict=True):
         assert a["p_overturned"] == pytest.approx(b["p_overturned"], abs=0.05)
+
+
+def test_markup_and_control_characters_in_services_print_as_typed(store):
+    """Issue 16: a service holding ``[/bold]`` ended in a MarkupError traceback (exit 1, no
+    result for either service); a ``[link=...]`` was a link; escapes reached the terminal."""
+    _, env = store
+    services = [
+        "MRI [/bold] spine",
+        "Physical therapy x 6",
+        "[link=https://evil.example/x]TENS unit[/link] :warning: for home use",
+        "Acupuncture \x1b[2J\x1b]0;pwned\x07 x 6",
+    ]
+    args = ["--summary", str(REPO / "examples" / "draft_summary.txt"), "--no-what-if"]
+    for service in services:
+        args += ["--service", service]
+    # rich writes to the pipe as to a terminal: colours, and links if it made any
+    run = cli(args, {**env, "TTY_COMPATIBLE": "1", "COLUMNS": "200"})
+    assert run.returncode == 0, run.stderr
+    screen = re.sub(r"\x1b\[[0-9;]*m", "", run.stdout)
+    assert "\x1b" not in screen and "\x07" not in screen  # no OSC link or title, no clear
+    assert screen.count("P(Overturned) = ") == len(services)
+    for service in services:
+        assert printable(service) in screen, service
+
+
+def test_a_malformed_batch_row_is_set_aside_and_the_rest_scored(store, tmp_path):
+    """Issue 16: an unbalanced quote put r2's id on r3's service (r3 gone, exit 0), and one
+    row with an extra field refused the whole file (exit 2)."""
+    _, env = store
+    (tmp_path / "cases.csv").write_text(
+        "id,case_summary,service\n"
+        f'r1,"{SUMMARY}",MRI of the knee\n'
+        f'r2,"{SUMMARY},Physical therapy x 6\n'
+        f'r3,"{SUMMARY}",TENS unit\n'
+        f'r4,"{SUMMARY}",Acupuncture x 6,extra field\n'
+        f'r5,"{SUMMARY}",Lumbar epidural steroid injection\n',
+        encoding="utf-8",
+    )
+    run = cli(["--batch", str(tmp_path / "cases.csv"), "--csv", str(tmp_path / "out.csv")], env)
+    assert run.returncode == 1, run.stderr
+    out = pd.read_csv(tmp_path / "out.csv", dtype={"id": str})
+    scored = out[out["p_overturned"].notna()]
+    assert list(zip(scored["row"], scored["id"], scored["service"], strict=True)) == [
+        (1, "r1", "MRI of the knee"),
+        (3, "r3", "TENS unit"),
+        (5, "r5", "Lumbar epidural steroid injection"),
+    ]
+    set_aside = out[out["error"].notna()]
+    assert list(set_aside["row"]) == [2, 4] and set_aside["id"].isna().all()
+    assert "line 3" in run.stderr and "line 5" in run.stderr

@@ -39,7 +39,9 @@ def main(limit: int) -> dict[str, int]:
             client,
             "/batch",
             "files",
-            b'case_summary,service\n"' + b"pain " * 200_000 + b'",MRI of the knee\n',
+            b'case_summary,service\n"'
+            + b"pain " * 200_000
+            + b'",MRI of the knee\nThe worker has knee pain after a fall.,MRI of the knee\n',
             "c.csv",
         ),
     }

@@ -24,11 +24,11 @@ from rich.text import Text
 
 from data.ingest import ingest
 from data.ingest.dataset import DatasetBusy
-from data.letters.names import printable
+from data.terminal_text import plain_text, printable, terminal_console
 from settings import DEFAULT_DATASET_DIR
 
 app = typer.Typer(add_completion=False, help=__doc__)
-console = Console(stderr=True)
+console = terminal_console(stderr=True)
 
 _COUNTS = (
     ("files seen", "files_seen"),
@@ -79,13 +79,13 @@ def report_line(entry: dict) -> Text | None:
 
 def print_summary(report: dict, *, quiet: bool = False, out: Console | None = None) -> None:
     """The summary table, then one line per failed or conflicting file with its reason."""
-    out = out or Console()
+    out = out or terminal_console()
     summary = report["summary"]
     if not quiet:
-        table = Table(title=Text(f"Ingestion into {printable(report['out_dir'])}"))
+        table = Table(title=plain_text(f"Ingestion into {report['out_dir']}"))
         for title, _ in _COUNTS:
             table.add_column(title, justify="right")
-        table.add_row(*(str(summary.get(key, 0)) for _, key in _COUNTS))
+        table.add_row(*(plain_text(summary.get(key, 0)) for _, key in _COUNTS))
         out.print(table)
     for entry in report["files"]:
         if (line := report_line(entry)) is not None:
@@ -104,7 +104,7 @@ def run(
         with progress_bar(disable=quiet) as make_progress:
             result = ingest(paths, out, workers=workers or None, progress=make_progress)
     except DatasetBusy as exc:
-        console.print(Text(f"error: {printable(str(exc))}"))
+        console.print(plain_text(f"error: {exc}"))
         raise typer.Exit(3) from exc
     print_summary(result.report, quiet=quiet)
     raise typer.Exit(1 if result.failed else 0)

@@ -6,7 +6,9 @@ PDF, as text extracted from it, or with bytes appended (a trailing PDF comment).
 and the text of its summary and of every item (statement, decision, guidelines, rationale),
 normalised so that extraction artefacts do not count (case, whitespace, line wrapping,
 hyphenation at line ends, punctuation and accents; only the letters and digits remain).
-Header layout and page furniture do not enter it.
+Header layout and page furniture do not enter it, and the parser reads the same items
+wherever pages break (``pdftotext`` starts each page with a form feed): a letter's
+``pdftotext`` copy is a duplicate of its PDF (``tests/test_page_breaks.py``).
 
 - same content key: the same letter, a ``duplicate``;
 - same case number, different key: a ``conflict`` (both kept and reported);

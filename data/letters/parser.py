@@ -2,9 +2,11 @@
 
 Supported layout: ``determination_v1``, the DWC final determination letter of 2013 onwards
 (``HOW THE IMR FINAL DETERMINATION WAS MADE`` ... ``CLINICAL CASE SUMMARY`` ... ``IMR ISSUES,
-DECISIONS AND RATIONALES``), as PDF text or as text extracted with a blank line after most
-lines. Other historical layouts are recognised and refused with :class:`LetterError` rather
-than guessed at.
+DECISIONS AND RATIONALES``), as PDF text or as text extracted from it in any way (a blank
+line after most lines, a form feed at each page as ``pdftotext`` writes): line breaks,
+blank lines, page breaks and indentation are layout and never change what is read
+(:func:`normalise_lines`). Other historical layouts are recognised and refused with
+:class:`LetterError` rather than guessed at.
 
 A **draft** is a letter before its decisions and is parsed by the same code: the letter
 with every decision word (``Upheld``/``Overturned``, also on a line of its own), every
@@ -178,9 +180,16 @@ class ParsedLetter:
 
 
 def normalise_lines(text: str) -> list[str]:
-    """Lines without trailing space, with blank lines dropped (extraction leaves many)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
-    return [line.rstrip() for line in text.split("\n") if line.strip()]
+    """Lines without surrounding space, with blank lines dropped (extraction leaves many).
+
+    Every line break counts, not only ``\\n``: a page break is a form feed (``pdftotext``
+    starts each page with one, so a page's first line reads ``\\fClaims Administrator
+    guideline: ...``), and ``\\r``, ``\\v``, ``\\x1c``-``\\x1e``, ``\\x85``, ``\\u2028`` and
+    ``\\u2029`` end lines too (:meth:`str.splitlines`). Where a page breaks, how many blank
+    lines there are and how a line is indented never change what the letter says.
+    """
+    stripped = (line.strip() for line in text.replace("\xa0", " ").splitlines())
+    return [line for line in stripped if line]
 
 
 def join_lines(lines: list[str]) -> str:

@@ -16,15 +16,15 @@ JSON case schema (``--case FILE``)::
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import re
 from pathlib import Path
 
-import pandas as pd
-
 from data.letters.guidelines import guideline_families
 from data.letters.parser import parse_service
+from models.scoring.batch_csv import BatchFileError, read_records
+from models.scoring.input_files import BATCH, InputError, read_bytes
+from settings import MAX_BATCH_BYTES, MAX_BATCH_LINES, MAX_BATCH_ROWS, MAX_SUMMARY_CHARS
 
 CASE_FIELDS = {
     "case_summary": str,
@@ -53,10 +53,6 @@ RESERVED_COLUMNS = (
 )
 SEXES = {"male": "male", "m": "male", "female": "female", "f": "female"}
 MAX_AGE = 120
-
-
-class InputError(ValueError):
-    """Bad input; the message names the source, the field and the fix."""
 
 
 def _has_words(text) -> bool:
@@ -170,6 +166,12 @@ def draft_items(
     """
     if not isinstance(case_summary, str) or not _has_words(case_summary):
         raise InputError(f"{source}: field 'case_summary' is empty; give the clinical case summary")
+    if len(case_summary.strip()) > MAX_SUMMARY_CHARS:
+        raise InputError(
+            f"{source}: field 'case_summary' has {len(case_summary.strip()):,} characters, more "
+            f"than {MAX_SUMMARY_CHARS:,} (MAX_SUMMARY_CHARS, the limit of a letter's summary in "
+            "ingestion too); give the clinical case summary only"
+        )
     if not services:
         raise InputError(
             f"{source}: field 'services' is empty; give at least one requested service"
@@ -325,11 +327,27 @@ def split_unscorable(rows: list[dict]) -> tuple[list[dict], list[dict]]:
     return good, bad
 
 
-def _batch_key(record: dict, number: int) -> str:
-    """How messages name a batch row: by its ``id`` when the CSV has one, else its number."""
-    if record.get(BATCH_ID, "") != "":
-        return f"id {shown(record[BATCH_ID])} (row {number})"
-    return f"row {number}"
+def _batch_key(fields: dict, number: int, line: int) -> str:
+    """How messages name a batch row: by its ``id`` when the CSV has one, its number (1 =
+    the first after the header) and the line it starts on."""
+    if fields.get(BATCH_ID, "") != "":
+        return f"id {shown(fields[BATCH_ID])} (row {number}), line {line}"
+    return f"row {number}, line {line}"
+
+
+def _batch_text(path: Path, data: bytes) -> str:
+    if len(data) > MAX_BATCH_BYTES:
+        raise InputError(
+            f"{path}: more than {MAX_BATCH_BYTES / 2**20:g} MiB; a batch CSV holds at most "
+            f"{MAX_BATCH_BYTES / 2**20:g} MiB (MAX_BATCH_BYTES); split it into smaller batches"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save the CSV as UTF-8"
+        ) from exc
 
 
 def batch_rows(path: Path, data: bytes | None = None) -> tuple[list[dict], list[dict]]:
@@ -339,47 +357,64 @@ def batch_rows(path: Path, data: bytes | None = None) -> tuple[list[dict], list[
     only names it in messages. Rows are numbered from 1 (the first record after the
     header) in ``row``. Columns other than the inputs (``case_summary``, ``service`` and
     :data:`BATCH_OPTIONAL`) are carried as they are, as text, under ``extra`` (an ``id``
-    column among them also names the row in messages); they never reach the model. A bad
-    row is set aside with its reason.
+    column among them also names the row in messages); they never reach the model.
+
+    A bad row is set aside with its reason, the line it starts on and its number: a row
+    with a bad value, and a malformed row (quotes that do not balance, more or fewer fields
+    than the header: :mod:`models.scoring.batch_csv`), whose fields are never guessed, so
+    no row's id is ever put on another row's content. A file that cannot be read as a whole
+    (not UTF-8, no header, over the size limits) is an :class:`InputError`.
     """
+    if data is None:
+        data = read_bytes(str(path), "--batch", BATCH)
     try:
-        frame = pd.read_csv(
-            path if data is None else io.BytesIO(data), dtype=str, keep_default_na=False
-        )
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the CSV ({exc})") from exc
-    missing = [c for c in BATCH_REQUIRED if c not in frame.columns]
+        columns, records = read_records(_batch_text(path, data), MAX_BATCH_ROWS, MAX_BATCH_LINES)
+    except BatchFileError as exc:
+        raise InputError(f"{path}: cannot read the CSV: {exc}") from exc
+    missing = [c for c in BATCH_REQUIRED if c not in columns]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}; see README")
-    clashing = [c for c in frame.columns if c in RESERVED_COLUMNS]
+    clashing = [c for c in columns if c in RESERVED_COLUMNS]
     if clashing:
         raise InputError(
             f"{path}: column(s) {', '.join(shown(c) for c in clashing)} would be overwritten by "
             "the output; rename them"
         )
     inputs = {*BATCH_REQUIRED, *BATCH_OPTIONAL}
-    extras = [c for c in frame.columns if c not in inputs]
+    extras = [c for c in columns if c not in inputs]
     good, bad = [], []
-    for number, record in enumerate(frame.to_dict(orient="records"), start=1):
-        extra = {c: record[c] for c in extras}
-        source = f"{path} {_batch_key(record, number)}"
+    for record in records:
+        number, fields = record.number, record.fields
+        if fields is None:
+            bad.append(
+                {
+                    "row": number,
+                    "service": None,
+                    "extra": {},
+                    "error": f"{path} row {number} (line {record.line}): malformed, set aside "
+                    f"and not read: {record.error}; the line starts {shown(record.text, 50)}",
+                }
+            )
+            continue
+        extra = {c: fields[c] for c in extras}
+        source = f"{path} {_batch_key(fields, number, record.line)}"
         try:
             rows, unscorable = draft_items(
-                record["case_summary"],
-                [record["service"]],
+                fields["case_summary"],
+                [fields["service"]],
                 source=source,
-                injury_date=record.get("injury_date") or None,
-                ur_denial_date=record.get("ur_denial_date") or None,
-                claims_admin_guideline=record.get("claims_admin_guideline") or None,
+                injury_date=fields.get("injury_date") or None,
+                ur_denial_date=fields.get("ur_denial_date") or None,
+                claims_admin_guideline=fields.get("claims_admin_guideline") or None,
             )
             if unscorable:
                 raise InputError(unscorable[0]["error"])
             (row,) = rows
-            row["age"] = _age(record.get("age"), source)
-            row["sex"] = _sex(record.get("sex"), source)
+            row["age"] = _age(fields.get("age"), source)
+            row["sex"] = _sex(fields.get("sex"), source)
         except InputError as exc:
             bad.append(
-                {"row": number, "service": record["service"], "extra": extra, "error": str(exc)}
+                {"row": number, "service": fields["service"], "extra": extra, "error": str(exc)}
             )
             continue
         del row["item_index"]

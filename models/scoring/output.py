@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from data.csv_output import write_csv as write_safe_csv
+from data.terminal_text import plain_text, terminal_console, terminal_text
 from models.importance import family_importances
 
 logger = logging.getLogger(__name__)
@@ -33,19 +34,25 @@ def _pct(p) -> str:
 
 
 def render(loaded, results: list[dict], unscorable: list[dict], console: Console | None = None):
-    """The human-readable report of each scored item."""
-    console = console or Console()
-    console.print(f"model: {loaded.uri}")
+    """The human-readable report of each scored item.
+
+    Every text of an item (service, kind, warnings, reasons, evidence, what-ifs) came from
+    the draft or the model and is printed as data (:mod:`data.terminal_text`): markup in a
+    service shows as typed, control characters are escaped.
+    """
+    console = console or terminal_console()
+    console.print(f"model: {terminal_text(loaded.uri)}", soft_wrap=True)
     for result in results:
-        console.rule(result["service"][:100])
+        console.rule(plain_text(result["service"][:100]))
         console.print(
             f"P(Overturned) = [bold]{_pct(result['p_overturned'])}[/bold]  "
             f"(calibration-fold range {_pct(result['p_low'])} to {_pct(result['p_high'])})"
         )
         console.print(
-            f"baseline for {result['category']} requests: {_pct(result['baseline_rate'])}"
+            f"baseline for {terminal_text(result['category'])} requests: "
+            f"{_pct(result['baseline_rate'])}"
             + (
-                f" over {result['baseline_items']} training items"
+                f" over {int(result['baseline_items'])} training items"
                 if result["baseline_items"]
                 else ""
             )
@@ -56,14 +63,14 @@ def render(loaded, results: list[dict], unscorable: list[dict], console: Console
             )
         )
         for warning in result.get("warnings", []):
-            console.print(f"[bold yellow]warning: {warning}[/bold yellow]")
+            console.print(plain_text(f"warning: {warning}", style="bold yellow"))
         if result.get("reasons"):
             table = Table(title="Top reasons", show_lines=False)
             for column in ("reason", "effect (log-odds)", "evidence"):
                 table.add_column(column)
             for reason in result["reasons"]:
-                evidence = " | ".join(reason["evidence"])[:120]
-                label = reason.get("reason", reason["feature"])
+                evidence = plain_text(" | ".join(reason["evidence"])[:120])
+                label = plain_text(reason.get("reason", reason["feature"]))
                 table.add_row(label, f"{reason['effect_log_odds']:+.3f}", evidence)
             console.print(table)
         if result.get("denial_reasons"):
@@ -78,17 +85,17 @@ def render(loaded, results: list[dict], unscorable: list[dict], console: Console
                 table.add_column(column)
             for reason in result["denial_reasons"]:
                 found = " | ".join(e["text"] for e in reason["evidence"])[:120]
-                status = reason["status"].replace("_", " ")
+                status = plain_text(reason["status"].replace("_", " "))
                 share = reason.get("p_cited", reason.get("cited_in_upheld_share"))
                 cited = "" if share is None else f"{100 * share:.0f}% if upheld"
                 label = reason.get("criterion") or reason.get("label", "")
                 code = reason.get("reason_code")
                 table.add_row(
-                    f"{label} ({code})" if code else label,
+                    plain_text(f"{label} ({code})" if code else label),
                     status,
-                    found or reason["to_document"],
+                    plain_text(found or reason["to_document"]),
                     cited,
-                    reason.get("source", ""),
+                    plain_text(reason.get("source", "")),
                 )
             console.print(table)
         if result.get("what_if"):
@@ -96,10 +103,9 @@ def render(loaded, results: list[dict], unscorable: list[dict], console: Console
             for column in ("fact", "P(Overturned)", "change"):
                 table.add_column(column)
             for change in result["what_if"]:
+                fact = plain_text(change["fact"])
                 table.add_row(
-                    change["fact"],
-                    _pct(change["p_overturned"]),
-                    f"{100 * change['change']:+.1f} pts",
+                    fact, _pct(change["p_overturned"]), f"{100 * change['change']:+.1f} pts"
                 )
             console.print(table)
 
@@ -173,20 +179,21 @@ def render_importances(table: pd.DataFrame, top: int, *, as_json: bool = False) 
             )
         )
         return
-    console = Console()
+    # the names come from the run's importances.csv: printed as data like any other text
+    console = terminal_console()
     fam = Table(title="Importance by feature family")
     for column in ("family", "importance", "features", "net direction"):
         fam.add_column(column)
     for _, row in families.iterrows():
-        fam.add_row(
-            row["family"], f"{row['importance']:.4f}", str(row["features"]), row["direction"]
-        )
+        family, count, direction = (plain_text(row[c]) for c in ("family", "features", "direction"))
+        fam.add_row(family, f"{row['importance']:.4f}", count, direction)
     console.print(fam)
-    features = Table(title=f"Top {top} features")
+    features = Table(title=f"Top {int(top)} features")
     for column in ("feature", "family", "importance", "direction"):
         features.add_column(column)
     for _, row in table.head(top).iterrows():
-        features.add_row(
-            row["feature"], row["family"], f"{row['importance']:.4f}", row["direction"]
+        feature, family, direction = (
+            plain_text(row[c]) for c in ("feature", "family", "direction")
         )
+        features.add_row(feature, family, f"{row['importance']:.4f}", direction)
     console.print(features)
