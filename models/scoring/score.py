@@ -25,19 +25,32 @@ def _clearing_feature_caches(score):
     return scored_then_forgotten
 
 
+def _base_log_odds(pipeline) -> float | None:
+    """The classifier's log-odds for an average training item (its intercept), if linear."""
+    intercept = getattr(pipeline.steps[-1][1], "intercept_", None)
+    try:
+        return float(intercept[0]) if intercept is not None else None
+    except (TypeError, IndexError):
+        return None
+
+
 @_clearing_feature_caches
 def score_rows(loaded, rows: list[dict], *, with_what_if: bool = True, detailed: bool = True):
     """Score pre-filing ``rows`` (dicts of the draft columns) with a loaded model.
 
-    ``detailed`` adds reasons (and what-ifs when ``with_what_if``); otherwise only the
-    probability and its band. Each result carries the service's category and the
-    training overturn rate of that category (each likely denial reason also carries
+    ``detailed`` adds reasons (and what-ifs when ``with_what_if``) and the
+    ``explanation`` in percentage points from the kind's usual rate (each reason then
+    also has ``effect_points`` and ``can_document``); otherwise only the probability and
+    its band. Every result has ``how_sure`` (:mod:`models.scoring.explain`). Each result
+    carries the service's category and the training overturn rate of that category (each
+    likely denial reason also carries
     ``cited_in_upheld_share``: how often reviewers cited it when upholding that kind of
     service in the training letters), and keeps ``source_file``, ``item_index``
     and ``row`` from its input row.
     """
     from features.extractors import service_category
     from features.services import service_kind
+    from models.scoring.explain import explanation, how_sure
     from models.scoring.prediction import explain_items, pre_filing_frame, score
     from models.store.loading import baseline_rate
 
@@ -69,6 +82,9 @@ def score_rows(loaded, rows: list[dict], *, with_what_if: bool = True, detailed:
         shares = citations.get(service_kind(row["service"]).category, {})
         for reason in result.get("denial_reasons", []):
             reason["cited_in_upheld_share"] = shares.get(reason["code"])
+        result["how_sure"] = how_sure(result)
+        if detailed:
+            result["explanation"] = explanation(result, _base_log_odds(loaded.pipeline))
         for key in ("source_file", "item_index", "row"):
             if key in row:
                 result[key] = row[key]
