@@ -76,6 +76,8 @@ class InputError(ValueError):
         self.plain = plain or message
 
 
+#: A letter item's parts in a person's words, for messages.
+_ITEM_WORDS = {"case_summary": "case summary", "service": "requested service"}
 #: The draft's fields in a person's words, for messages.
 FIELD_WORDS = {
     "case_summary": "the case summary",
@@ -366,7 +368,8 @@ def split_unscorable(rows: list[dict]) -> tuple[list[dict], list[dict]]:
                 "source_file": row.get("source_file"),
                 "item_index": row.get("item_index"),
                 "service": row.get("service") if isinstance(row.get("service"), str) else None,
-                "error": f"{where}: {' and '.join(repr(c) for c in empty)} empty; nothing to "
+                "error": f"{where}: no {' and no '.join(_ITEM_WORDS[c] for c in empty)} "
+                "found; nothing to "
                 "score (is this a letter in the supported layout?)",
             }
         )
