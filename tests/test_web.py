@@ -573,3 +573,12 @@ def test_model_page_leads_with_plain_words_and_draws_weights_in_words(client, we
 
     name = str(feature_names(web_store.loaded.pipeline)[top])
     assert FEATURE_LABELS[name] in text and f"{abs(coef[top]):.3f}" in text
+
+
+def test_the_batch_page_explains_every_column_of_the_scored_csv(client):
+    from models.scoring.output import CSV_COLUMNS
+
+    text = html.unescape(client.get("/batch").get_data(as_text=True))
+    for column in CSV_COLUMNS:
+        row = re.search(rf"<td><code>{column}</code></td><td>([^<]+)</td>", text)
+        assert row and row[1].strip(), column
