@@ -17,7 +17,6 @@ Exit status: 0 scored, 1 some items could not be scored (listed; the others are 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -167,12 +166,13 @@ def _predict(args: argparse.Namespace, pending) -> int:
         _fail("nothing to score")
 
     loaded = _load(args.model, pending)
-    from models.scoring.output import render, write_csv
+    from models.scoring.output import json_payload, render, write_csv
 
-    detailed = not (args.csv or args.batch or args.paths)
+    # what-ifs re-score every item: for one draft or case, not for batches and letters
+    one_case = not (args.csv or args.batch or args.paths)
     from models.scoring.score import score_rows
 
-    results = score_rows(loaded, rows, with_what_if=detailed and args.what_if, detailed=detailed)
+    results = score_rows(loaded, rows, with_what_if=one_case and args.what_if, detailed=True)
     for row, result in zip(rows, results, strict=True):
         if "extra" in row:  # a batch's own columns, as they were
             result["extra"] = row["extra"]
@@ -183,8 +183,7 @@ def _predict(args: argparse.Namespace, pending) -> int:
             _fail(f"--csv {args.csv}: cannot write it ({exc.strerror or exc})")
         _say(f"wrote {len(results)} scored item(s) to {args.csv}")
     if args.as_json:
-        payload = {"model": loaded.uri, "items": results, "unscorable": unscorable}
-        print(json.dumps(payload, indent=2, default=str))
+        print(json_payload(loaded, results, unscorable))
     elif not args.csv:
         render(loaded, results, unscorable)
     _report_unscorable(unscorable)

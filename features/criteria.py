@@ -37,6 +37,7 @@ from typing import Any
 
 from features import extractors as ex
 from features.facts import extract_row
+from features.guideline_limits import quantity_text, request_figures, trial_text
 from features.services import (
     NOT_RECOMMENDED,
     PERIOPERATIVE,
@@ -150,6 +151,11 @@ _MODALITY = {
 }
 
 
+def _with_figures(label: str, figures: str) -> str:
+    """A criterion's words with the guideline's figures, when the request states them."""
+    return f"{label}: {figures}" if figures else label
+
+
 def _starts(sub: str, prefixes: tuple[str, ...]) -> bool:
     return any(sub == p or (p.endswith("_") and sub.startswith(p)) for p in prefixes)
 
@@ -205,11 +211,15 @@ def assess(row: Mapping[str, Any]) -> Assessment:
         trial = facts["request_exceeds_trial"]
         prior_any = facts[f"prior_{modality}_any"].value
         amount_known = not facts["requested_amount_unknown"].value
+        figures = request_figures(facts, service)
         if exceeds.value or (trial.value and prior_any):
             v["quantity_exceeds_guideline"] = 1.0
             add(
                 "quantity_within_guideline",
-                "visits requested (with prior visits) exceed the guideline's number",
+                _with_figures(
+                    "visits requested (with prior visits) exceed the guideline's number",
+                    quantity_text(*figures) if figures else "",
+                ),
                 NOT_MET,
                 exceeds.evidence or trial.evidence,
                 "a smaller request within the guideline's visit count, or why more is needed",
@@ -218,7 +228,10 @@ def assess(row: Mapping[str, Any]) -> Assessment:
             v["initial_trial_within_guideline"] = 1.0
             add(
                 "quantity_within_guideline",
-                "an initial trial within the guideline's visit count",
+                _with_figures(
+                    "an initial trial within the guideline's visit count",
+                    trial_text(figures[0], figures[2]) if figures else "",
+                ),
                 MET,
                 facts["requested_amount"].evidence,
             )

@@ -55,12 +55,14 @@ def importance_chart(table: pd.DataFrame, path: Path, *, top: int = 25, title: s
     plt = _pyplot()
     rows = table.head(top).iloc[::-1]
     colours = ["#c0392b" if d == "toward Overturned" else "#2471a3" for d in rows["direction"]]
-    fig, ax = plt.subplots(figsize=(8, max(3, 0.3 * len(rows) + 1)))
+    # sized for reading at a page's width: full names at 11 pt, a row of space per bar
+    fig, ax = plt.subplots(figsize=(10, max(3.5, 0.42 * len(rows) + 1.6)))
     ax.barh(rows["feature"], rows["importance"], color=colours)
-    ax.set_xlabel("importance (red: toward Overturned, blue: toward Upheld)")
-    ax.set_title(title or "Global feature importance")
-    ax.tick_params(axis="y", labelsize=8)
+    ax.set_xlabel("importance (red: toward Overturned, blue: toward Upheld)", fontsize=11)
+    ax.set_title(title or "Global feature importance", fontsize=13)
+    ax.tick_params(axis="y", labelsize=11)
+    ax.tick_params(axis="x", labelsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return Path(path)

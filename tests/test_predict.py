@@ -93,7 +93,11 @@ def test_human_readable_output_and_stdin(store):
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
-        (["--summary", "EMPTY", "--service", "MRI"], None, "'case_summary' is empty"),
+        (
+            ["--summary", "EMPTY", "--service", "MRI"],
+            None,
+            "the case summary (field 'case_summary') is empty",
+        ),
         (["--summary", "SUMMARY", "--service", " 12 # "], None, "has no words"),
         (
             ["--case", "-"],
@@ -327,3 +331,49 @@ def test_a_malformed_batch_row_is_set_aside_and_the_rest_scored(store, tmp_path)
     set_aside = out[out["error"].notna()]
     assert list(set_aside["row"]) == [2, 4] and set_aside["id"].isna().all()
     assert "line 3" in run.stderr and "line 5" in run.stderr
+
+
+def test_importances_never_cut_a_feature_name_in_an_80_column_terminal(store):
+    _, env = store
+    run = cli(["importances", "--top", "16"], {**env, "COLUMNS": "80"})
+    assert run.returncode == 0, run.stderr
+    names = pd.read_csv(
+        mlflow.artifacts.download_artifacts(run_id=load().run_id, artifact_path="importances.csv")
+    )["feature"].head(16)
+    assert "…" not in run.stdout
+    for name in names:
+        assert name in run.stdout, name
+    assert max(len(line) for line in run.stdout.splitlines()) <= 80
+
+
+def test_batch_csv_carries_reasons_warnings_and_the_kind_rate(store, tmp_path):
+    _, env = store
+    cases = pd.DataFrame(
+        {
+            "claim_id": ["A", "B", "C"],
+            "case_summary": [SUMMARY, SUMMARY, SUMMARY],
+            "service": ["MRI of the lumbar spine", "Zorbulator treatment", "=cmd|' /C calc'!A0"],
+        }
+    )
+    cases.to_csv(tmp_path / "cases.csv", index=False)
+    run = cli(["--batch", str(tmp_path / "cases.csv"), "--csv", str(tmp_path / "out.csv")], env)
+    assert run.returncode == 0, run.stderr
+    out = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
+    json_run = cli(
+        ["--summary", "-", *(a for s in cases["service"] for a in ("--service", s)), "--json"],
+        env,
+        input=SUMMARY,
+    )
+    items = json.loads(json_run.stdout)["items"]
+    for (_, row), item in zip(out.iterrows(), items, strict=True):
+        assert float(row["baseline_rate"]) == item["baseline_rate"]
+        assert int(row["baseline_items"]) == item["baseline_items"]
+        assert row["how_sure"] == item["how_sure"]["label"]
+        for n, reason in enumerate(item["denial_reasons"][:3], start=1):
+            assert row[f"denial_reason_{n}"].endswith(reason["criterion"])
+            assert row[f"to_document_{n}"] == reason["to_document"]
+        assert row["warnings"] == "; ".join(item["warnings"])
+    assert out.loc[0, "denial_reason_1"]  # an MRI without failed care has reasons
+    assert "unrecognised service" in out.loc[1, "warnings"]
+    # spreadsheet-safe: the formula-looking service is text
+    assert out.loc[2, "service"].startswith("'=")

@@ -226,12 +226,16 @@ def test_missing_optional_fields_do_not_break_the_page(client, monkeypatch):
 @pytest.mark.parametrize(
     ("form", "message"),
     [
-        ({"case_summary": "   ", "services": "MRI of the knee"}, "'case_summary' is empty"),
-        ({"case_summary": OWN_SUMMARY, "services": "\n \n"}, "'services' is empty"),
+        (
+            {"case_summary": "   ", "services": "MRI of the knee"},
+            "The case summary is empty: paste",
+        ),
+        ({"case_summary": OWN_SUMMARY, "services": "\n \n"}, "No requested service: write"),
         (
             {"case_summary": OWN_SUMMARY, "services": "MRI", "injury_date": "13/45/2020"},
-            "is not a date; use YYYY-MM-DD",
+            "The date of injury '13/45/2020' is not a date: give it as year-month-day",
         ),
+        ({"case_summary": OWN_SUMMARY, "services": "MRI\n12 #"}, "Requested service 2 ('12 #')"),
     ],
 )
 def test_bad_draft_is_an_error_on_the_page_keeping_the_form(client, form, message):
@@ -239,6 +243,7 @@ def test_bad_draft_is_an_error_on_the_page_keeping_the_form(client, form, messag
     assert page.status_code == 422
     text = html.unescape(page.get_data(as_text=True))
     assert message in text and 'role="alert"' in text
+    assert "field" not in text[text.index('role="alert"') :][:400]  # a person's words
     assert form["services"] in text  # what the user typed is kept in the form
     assert "Traceback" not in text and "data-p-overturned" not in text
 
@@ -478,3 +483,102 @@ def test_model_details_are_kept_for_the_next_start(web_store, monkeypatch):
         assert load_cached(loaded.uri, loaded.run_id) is None  # a damaged copy is read again
     finally:
         mlflow.set_tracking_uri(None)
+
+
+def test_a_result_downloads_as_the_cli_json_and_csv(client, web_store, tmp_path):
+    import pandas as pd
+
+    summary = real_summary()
+    form = {"case_summary": summary, "services": "\n".join(SERVICES)}
+    page = client.post("/result.json", data=form)
+    assert page.status_code == 200
+    assert page.headers["Content-Type"].startswith("application/json")
+    assert re.search(
+        r'attachment; filename="imr-estimate-\d{4}-\d\d-\d\d\.json"',
+        page.headers["Content-Disposition"],
+    )
+    path = tmp_path / "summary.txt"
+    path.write_text(summary)
+    args = ["--summary", str(path), *(a for s in SERVICES for a in ("--service", s))]
+    run = cli([*args, "--json"], web_store.env)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(page.data) == json.loads(run.stdout)  # every field, to the last digit
+    items = json.loads(page.data)["items"]
+    for item in items:  # the explanation adds up to the estimate
+        walk = item["explanation"]
+        total = 100 * walk["usual_rate"] + sum(s["points"] for s in walk["steps"])
+        assert total == pytest.approx(100 * item["p_overturned"], abs=1e-9)
+
+    page = client.post("/result.csv", data=form)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/csv")
+    run = cli([*args, "--csv", str(tmp_path / "cli.csv")], web_store.env)
+    assert run.returncode == 0, run.stderr
+    assert page.data == (tmp_path / "cli.csv").read_bytes()
+    table = pd.read_csv(io.BytesIO(page.data))
+    assert list(table["service"]) == list(SERVICES)
+    for (_, row), item in zip(table.iterrows(), items, strict=True):
+        assert row["how_sure"] == item["how_sure"]["label"]
+        reasons = item["denial_reasons"][:3]
+        for n, reason in enumerate(reasons, start=1):
+            assert reason["criterion"] in row[f"denial_reason_{n}"]
+            assert row[f"to_document_{n}"] == reason["to_document"]
+        for n in range(len(reasons) + 1, 4):
+            assert pd.isna(row[f"denial_reason_{n}"])
+
+    bad = client.post("/result.json", data={"case_summary": " ", "services": "MRI"})
+    assert bad.status_code == 422 and b"The case summary is empty" in bad.data
+
+
+def test_the_printed_result_says_when_with_which_model_and_that_it_is_no_advice(client, web_store):
+    text = html.unescape(_post_draft(client, OWN_SUMMARY, SERVICES[:2]).get_data(as_text=True))
+    head = text[text.index('class="print-only print-head"') :]
+    head = head[: head.index("</div>")]
+    info = web_store.info
+    assert re.search(r"Scored on \d{4}-\d\d-\d\d \d\d:\d\d", head)
+    assert f"model {info.name} version {info.version}" in head
+    assert "not legal or medical advice" in head
+    css = client.get("/static/style.css").get_data(as_text=True)
+    assert "@media print" in css and "size: letter" in css
+
+
+def test_each_estimate_has_a_how_sure_label_and_points_that_add_up(client, web_store):
+    text = _post_draft(client, OWN_SUMMARY, SERVICES).get_data(as_text=True)
+    expected = score_rows(web_store.loaded, draft_rows(OWN_SUMMARY, list(SERVICES)))
+    cards = text.split("<article")[1:]
+    assert len(cards) == len(expected)
+    for card, item in zip(cards, expected, strict=True):
+        assert f'data-how-sure="{item["how_sure"]["code"]}"' in card
+        assert html.escape(item["how_sure"]["label"]) in card
+        usual = float(re.search(r'data-usual="([^"]+)"', card)[1])
+        steps = [float(v) for v in re.findall(r'data-points="([^"]+)"', card)]
+        estimate = float(re.search(r'data-estimate="([^"]+)"', card)[1])
+        assert round(10 * usual) + round(10 * sum(steps)) == round(10 * estimate)
+        assert estimate == round(100 * item["p_overturned"], 1)
+        assert "log-odds" not in card
+
+
+def test_model_page_leads_with_plain_words_and_draws_weights_in_words(client, web_store):
+    from features.criteria import FEATURE_LABELS
+
+    text = html.unescape(client.get("/model").get_data(as_text=True))
+    plain = text.index("In short: how far to trust it")
+    assert plain < text.index("Evaluation with intervals")  # before the technical tables
+    info = web_store.info
+    auc, _ = measure(info.metrics, "roc_auc")
+    assert f"the higher chance {100 * auc:.0f}% of the time" in text
+    assert f"{info.items} disputed services in {info.letters} published IMR" in text
+    coef = web_store.loaded.pipeline.steps[-1][1].coef_[0]
+    top = max(range(len(coef)), key=lambda i: abs(coef[i]))
+    from models.importance import feature_names
+
+    name = str(feature_names(web_store.loaded.pipeline)[top])
+    assert FEATURE_LABELS[name] in text and f"{abs(coef[top]):.3f}" in text
+
+
+def test_the_batch_page_explains_every_column_of_the_scored_csv(client):
+    from models.scoring.output import CSV_COLUMNS
+
+    text = html.unescape(client.get("/batch").get_data(as_text=True))
+    for column in CSV_COLUMNS:
+        row = re.search(rf"<td><code>{column}</code></td><td>([^<]+)</td>", text)
+        assert row and row[1].strip(), column

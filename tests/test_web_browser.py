@@ -152,7 +152,7 @@ def test_draft_gives_the_cli_probabilities_and_a_what_if_rescores_upward(
     got = _results(page)
     assert [s for s, _ in got] == [e["service"] for e in expected]
     assert [float(p) for _, p in got] == [e["p_overturned"] for e in expected]
-    assert page.locator("text=not legal or medical advice").first.is_visible()
+    assert page.locator("text=not legal or medical advice >> visible=true").first.is_visible()
     assert page.locator("mark").count() > 0  # the summary shows the evidence it relies on
 
     # tick the what-if that raises the first service most: the page re-scores in place
@@ -238,8 +238,9 @@ def test_errors_are_shown_for_an_empty_summary_and_an_unreadable_file(
     page.fill("textarea[name=services]", "MRI of the knee")
     page.locator('button[type="submit"]').first.click()
     errors = page.locator("#errors")
-    assert "'case_summary' is empty" in errors.inner_text()
-    assert page.evaluate("() => document.activeElement.id") == "errors"  # focus goes to it
+    assert "The case summary is empty: paste the clinical case summary" in errors.inner_text()
+    # focus goes to it (the page's script runs once the page is parsed)
+    page.wait_for_function("() => document.activeElement.id === 'errors'", timeout=10_000)
     assert page.input_value("#services") == "MRI of the knee"
     page.screenshot(path=shots / "error_empty_summary.png", full_page=True)
     junk = tmp_path / "letter.pdf"
@@ -327,3 +328,82 @@ def test_the_server_logged_nothing_submitted(page, server):
     text = log.read_text()
     assert MARKER not in text
     assert "POST" not in text and "GET" not in text  # no access log at all
+
+
+def _pdf_text(data: bytes, shots: Path, name: str) -> tuple[str, int]:
+    """The text of a PDF the page printed, and its page count; each page is kept as a PNG
+    in the screenshots folder to be looked at."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    texts = []
+    for number in range(len(pdf)):
+        page = pdf[number]
+        texts.append(page.get_textpage().get_text_range())
+        page.render(scale=1.2).to_pil().save(shots / f"{name}_page{number + 1}.png")
+    return "\n".join(texts), len(pdf)
+
+
+def test_the_result_prints_with_date_model_disclaimer_and_every_service(
+    page, server, web_store, shots
+):
+    base, _ = server
+    _score_draft(page, base, OWN_SUMMARY, SERVICES)
+    data = page.pdf(format="Letter")  # the print stylesheet applies
+    text, pages = _pdf_text(data, shots, "printed")
+    flat = " ".join(text.split())
+    info = web_store.info
+    assert re.search(r"Scored on \d{4}-\d\d-\d\d \d\d:\d\d", flat)
+    assert f"{info.name} version {info.version}" in flat
+    assert "not legal or medical advice" in flat
+    for service in SERVICES:
+        assert service in flat
+    assert "How the estimate is reached" in flat and "The estimate" in flat
+    # the form, the buttons and the navigation are not printed
+    for screen_only in ("Or start from a letter", "Download JSON", "Skip to content", "Batch"):
+        assert screen_only not in flat, screen_only
+    assert 1 <= pages <= 3 * len(SERVICES)
+
+
+def test_the_downloaded_json_is_what_predict_json_prints(page, server, web_store, tmp_path):
+    base, _ = server
+    summary = real_summary()
+    _score_draft(page, base, summary, SERVICES)
+    with page.expect_download() as download:
+        page.click("text=Download JSON")
+    assert re.fullmatch(r"imr-estimate-\d{4}-\d\d-\d\d\.json", download.value.suggested_filename)
+    got = json.loads(Path(download.value.path()).read_text())
+    path = tmp_path / "summary.txt"
+    path.write_text(summary)
+    run = cli(
+        ["--summary", str(path), *(a for s in SERVICES for a in ("--service", s)), "--json"],
+        web_store.env,
+    )
+    assert run.returncode == 0, run.stderr
+    assert got == json.loads(run.stdout)
+    with page.expect_download() as download:
+        page.click("text=Download CSV")
+    assert download.value.suggested_filename.endswith(".csv")
+    header = Path(download.value.path()).read_text().splitlines()[0]
+    assert "denial_reason_1" in header and "how_sure" in header
+
+
+def test_points_add_up_and_each_estimate_says_how_sure(page, server, web_store, shots, tmp_path):
+    base, _ = server
+    _score_draft(page, base, OWN_SUMMARY, SERVICES)
+    expected = _cli_json(web_store.env, OWN_SUMMARY, SERVICES, tmp_path)
+    for position, item in enumerate(expected, start=1):
+        card = page.locator(f"#service-{position}")
+        label = card.locator("[data-how-sure] .sure-label")
+        assert label.is_visible() and label.inner_text() == item["how_sure"]["label"]
+        usual = float(card.locator("[data-usual]").get_attribute("data-usual"))
+        steps = card.locator("[data-points]").evaluate_all(
+            "els => els.map(e => parseFloat(e.dataset.points))"
+        )
+        estimate = float(card.locator("[data-estimate]").get_attribute("data-estimate"))
+        assert round(10 * usual) + round(10 * sum(steps)) == round(10 * estimate)
+        assert estimate == round(100 * item["p_overturned"], 1)
+        # the headline is the whole percent, the exact figure beside it
+        headline = card.locator(".pvalue").inner_text()
+        assert headline in (f"about {round(100 * item['p_overturned'])}%", "under 1%")
+        card.screenshot(path=shots / f"service_{position}.png")

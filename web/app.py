@@ -16,6 +16,7 @@ Scoring goes through :func:`models.scoring.score.score_rows`, as ``predict.py`` 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 from pathlib import Path
@@ -26,7 +27,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityEr
 
 from data.letters.errors import LetterError
 from models.scoring.drafts import InputError
-from models.scoring.output import write_csv
+from models.scoring.output import json_payload, write_csv
 from models.scoring.score import score_rows
 from web import present
 from web.inputs import Draft, batch_upload_rows, draft_from_form, draft_from_letter, draft_rows_of
@@ -117,21 +118,22 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
         if results is not None:
             summary = draft.scored_summary()
             added = {f["added_text"] for f in draft.added_facts}
+            model = info.get(timeout=INFO_WAIT_SECONDS)
             context.update(
                 services=present.service_views(results, added),
                 segments=present.highlighted_summary(
                     summary, results, len(draft.case_summary.strip())
                 ),
-                evaluation=present.evaluation_lines(info.get(timeout=INFO_WAIT_SECONDS)),
+                evaluation=present.evaluation_lines(model),
+                # for the printed result: when, and with which model
+                scored_at=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z").strip(),
+                model_label=present.model_label(model, loaded.uri),
             )
         return page("draft.html", status, **context)
 
-    @app.get("/")
-    def draft_form():
-        return draft_page(Draft())
-
-    @app.post("/")
-    def draft_scored():
+    def scored_draft():
+        """(draft, rows, results, None) of the submitted draft form; (draft, None, None, the
+        form with what to fix) when it cannot be scored."""
         # a draft is text: the form-field limit bounds the whole request (Werkzeug applies
         # the field limit to multipart forms only)
         request.max_content_length = app.config["MAX_FORM_MEMORY_SIZE"]
@@ -139,9 +141,37 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
         try:
             rows = draft_rows_of(draft)
         except InputError as exc:
-            return draft_page(draft, status=422, errors=[str(exc)])
-        results = score_rows(loaded, rows, with_what_if=True, detailed=True)
-        return draft_page(draft, results=results)
+            return draft, None, None, draft_page(draft, status=422, errors=[exc.plain])
+        return draft, rows, score_rows(loaded, rows, with_what_if=True, detailed=True), None
+
+    @app.get("/")
+    def draft_form():
+        return draft_page(Draft())
+
+    @app.post("/")
+    def draft_scored():
+        draft, _, results, refused = scored_draft()
+        return refused or draft_page(draft, results=results)
+
+    @app.post("/result.<any(csv, json):kind>")
+    def result_download(kind: str):
+        """One draft's result to keep: what ``predict.py --json`` prints for it, or the
+        scored CSV ``predict.py --csv`` writes (with its reasons), as a download."""
+        _, rows, results, refused = scored_draft()
+        if refused:
+            return refused
+        name = f"imr-estimate-{dt.date.today().isoformat()}.{kind}"
+        if kind == "json":
+            body, mimetype = json_payload(loaded, results, []) + "\n", "application/json"
+        else:
+            buffer = io.StringIO()
+            write_csv(buffer, rows, results, [])
+            body, mimetype = buffer.getvalue(), "text/csv"
+        return Response(
+            body,
+            mimetype=mimetype,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
     @app.post("/letter")
     def letter_upload():
@@ -179,7 +209,7 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
                 for b in unscorable
             ]
             return page("batch.html", 422, errors=["nothing to score", *errors])
-        results = score_rows(loaded, rows, with_what_if=False, detailed=False)
+        results = score_rows(loaded, rows, with_what_if=False, detailed=True)
         buffer = io.StringIO()
         write_csv(buffer, rows, results, unscorable)
         return Response(
@@ -188,9 +218,17 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
             headers={"Content-Disposition": 'attachment; filename="scored.csv"'},
         )
 
+    importance_bars = present.importance_bars(loaded.pipeline)
+
     @app.get("/model")
     def model_page():
-        return page("model.html", evaluation=present.evaluation_lines(info.get()))
+        model = info.get()
+        return page(
+            "model.html",
+            evaluation=present.evaluation_lines(model),
+            plain_summary=present.model_summary(model),
+            importance_bars=importance_bars,
+        )
 
     @app.get("/model/<name>")
     def model_image(name: str):

@@ -5,8 +5,11 @@ The input is the per-item dicts of :func:`models.scoring.score.score_rows`:
 - ``service``, ``p_overturned``, ``p_low``, ``p_high``;
 - ``category``, ``baseline_rate``, ``baseline_items``, ``baseline_shrunk_rate``,
   ``subcategory``, ``recognised``, ``warnings``;
-- ``reasons``: ``feature``, ``reason`` (or ``value``), ``effect_log_odds``, ``evidence``
-  texts;
+- ``reasons``: ``feature``, ``reason`` (or ``value``), ``effect_log_odds``,
+  ``effect_points``, ``can_document``, ``evidence`` texts;
+- ``explanation``: the walk from the kind's usual rate to the estimate in percentage
+  points, and ``how_sure`` (``code``, ``label``, ``detail``), both of
+  :mod:`models.scoring.explain`;
 - ``what_if``: ``fact``, ``added_text``, ``p_overturned``, ``change``;
 - ``denial_reasons`` and ``criteria`` (the met ones): ``code``, ``label``, ``criterion``,
   ``status`` (``not_met``/``not_documented``/``met``), ``evidence`` as ``{text, start,
@@ -23,6 +26,8 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+
+from models.scoring.explain import usual_rate
 
 STATUS_TEXT = {
     "not_met": "not met",
@@ -47,8 +52,19 @@ CSV_COLUMN_MEANINGS = {
     "p_overturned": "estimated chance that IMR overturns the denial",
     "p_low": "lowest estimate of the calibration folds' models",
     "p_high": "highest estimate of the calibration folds' models",
+    "how_sure": "where the estimate stands against the usual rate for its kind of service",
     "category": "the kind of service",
     "baseline_rate": "the overturn rate of that kind of service in training",
+    "baseline_items": "how many training items of that kind there were",
+    "baseline_shrunk_rate": "that rate pulled toward the published rate: the usual rate",
+    "denial_reason_1": "the likeliest denial reason: a guideline criterion not met or not "
+    "documented",
+    "to_document_1": "what to document against it",
+    "denial_reason_2": "the second likely denial reason",
+    "to_document_2": "what to document against it",
+    "denial_reason_3": "the third likely denial reason",
+    "to_document_3": "what to document against it",
+    "warnings": "warnings about the service (e.g. not recognised), joined with '; '",
     "error": "why a row or letter could not be scored",
 }
 
@@ -135,6 +151,37 @@ def _scale(p: float, low, high, baseline) -> Scale:
 
 
 @dataclass
+class StepView:
+    """One step of the walk from the usual rate to the estimate."""
+
+    label: str
+    #: the rounded points, signed ("+1.5"), as shown; they add up to the shown estimate
+    points: str
+    direction: str  # "up", "down" or "" (no move at this precision)
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WalkView:
+    """The estimate explained in percentage points from its kind's usual rate."""
+
+    usual: str  # "11.1" (percent, one decimal)
+    usual_label: str
+    model_start: list[StepView]
+    documentable: list[StepView]
+    case: list[StepView]
+    other: list[StepView]
+    estimate: str  # "11.0"
+
+
+@dataclass
+class SureView:
+    code: str
+    label: str
+    detail: str
+
+
+@dataclass
 class ServiceView:
     """One requested service's result, every string ready to print."""
 
@@ -156,6 +203,12 @@ class ServiceView:
     met_criteria: list[DenialReasonView]
     reasons: list[ReasonView]
     what_ifs: list[WhatIfView]
+    #: the estimate in whole percent ("about 11%"): the headline, so that it is not over-read
+    p_rounded: str = ""
+    #: "usual rate for this kind 11.1% (99 past items)", when known
+    usual_text: str = ""
+    sure: SureView | None = None
+    walk: WalkView | None = None
 
 
 @dataclass
@@ -180,6 +233,71 @@ def _value_text(value) -> str:
     return str(value)
 
 
+def _step_view(step: dict, points: float) -> StepView:
+    evidence = list(dict.fromkeys(str(e) for e in step.get("evidence") or [] if str(e).strip()))
+    return StepView(
+        label=str(step.get("label") or _label(step.get("feature") or "")),
+        points="0.0" if points == 0 else f"{points:+.1f}",
+        direction="up" if points > 0 else "down" if points < 0 else "",
+        evidence=evidence,
+    )
+
+
+def _walk_view(result: dict) -> WalkView | None:
+    """The explanation of :mod:`models.scoring.explain`, rounded so that it adds up."""
+    from models.scoring.explain import CASE, DOCUMENTABLE, MODEL_START, OTHER, rounded_points
+
+    explained = result.get("explanation")
+    if not isinstance(explained, dict) or not explained.get("steps"):
+        return None
+    steps = [
+        (step, _step_view(step, points))
+        for step, points in zip(explained["steps"], rounded_points(explained), strict=True)
+    ]
+
+    def of(kind):
+        return [view for step, view in steps if step.get("kind") == kind]
+
+    kind = _label(result.get("category") or "this kind of service")
+    n = result.get("baseline_items") or 0
+    where = f"{n} past items" if n else "no past items of this kind: the overall rate"
+    if result.get("baseline_shrunk_rate") is not None:
+        where += ", pulled toward the published rate"
+    return WalkView(
+        usual=f"{100 * explained['usual_rate']:.1f}",
+        usual_label=f"Usual rate for {kind} requests ({where})",
+        model_start=of(MODEL_START),
+        documentable=of(DOCUMENTABLE),
+        case=of(CASE),
+        other=of(OTHER),
+        estimate=f"{100 * explained['estimate']:.1f}",
+    )
+
+
+def _sure_view(result: dict) -> SureView | None:
+    sure = result.get("how_sure")
+    if not isinstance(sure, dict) or not sure.get("label"):
+        return None
+    return SureView(
+        code=str(sure.get("code") or ""),
+        label=str(sure["label"]),
+        detail=str(sure.get("detail") or ""),
+    )
+
+
+def _usual_text(result: dict) -> str:
+    usual = usual_rate(result)
+    if usual is None:
+        return ""
+    n = result.get("baseline_items") or 0
+    return f"usual rate for this kind {pct(usual)}" + (f" ({n} past items)" if n else "")
+
+
+def rounded_percent(p: float) -> str:
+    """The headline: whole percent, "about 11%" (below 1%: "under 1%")."""
+    return "under 1%" if p < 0.005 else f"about {round(100 * p)}%"
+
+
 def _reason_view(reason: dict) -> ReasonView:
     feature = str(reason.get("feature", ""))
     effect = float(reason.get("effect_log_odds") or 0.0)
@@ -196,7 +314,11 @@ def _reason_view(reason: dict) -> ReasonView:
     return ReasonView(
         label=label,
         raises=effect > 0,
-        effect=f"{effect:+.2f} log-odds",
+        effect=(
+            f"{float(reason['effect_points']):+.1f} points"
+            if reason.get("effect_points") is not None
+            else f"{effect:+.2f} log-odds"
+        ),
         evidence=evidence,
         documented=documented,
         value=_value_text(value) if documented and not evidence else "",
@@ -273,7 +395,7 @@ def service_view(result: dict, position: int, added: set[str] = frozenset()) -> 
             "if the model's estimate is right."
         ),
         band_text=band,
-        scale=_scale(p, low, high, result.get("baseline_rate")),
+        scale=_scale(p, low, high, usual_rate(result)),
         category=_label(result["category"]) if result.get("category") else None,
         subcategory=_label(result["subcategory"]) if result.get("subcategory") else None,
         baseline_text=_baseline_text(result),
@@ -287,6 +409,10 @@ def service_view(result: dict, position: int, added: set[str] = frozenset()) -> 
             for c in result.get("what_if") or []
             if str(c.get("added_text", "")).strip() not in added
         ],
+        p_rounded=rounded_percent(p),
+        usual_text=_usual_text(result),
+        sure=_sure_view(result),
+        walk=_walk_view(result),
     )
 
 
@@ -452,3 +578,144 @@ def evaluation_lines(info) -> list[str]:
             f"On the most recent letters, held out from training: ROC-AUC {temporal:.2f}{ci_text}."
         )
     return lines
+
+
+# --- the model page in plain words --------------------------------------------------------
+
+
+def model_label(info, uri: str) -> str:
+    """Which model scored a result, for a printed or kept result."""
+    if info is None or not info.name:
+        return f"model {uri}"
+    aliases = f" ({', '.join(info.aliases)})" if info.aliases else ""
+    trained = f", trained {info.trained_at}" if info.trained_at else ""
+    return f"model {info.name} version {info.version}{aliases}{trained}"
+
+
+def _metric_with_ci(metrics: dict, key: str) -> tuple[float | None, tuple[float, float] | None]:
+    for value_key in (f"{key}_mean", key):
+        if value_key in metrics:
+            return float(metrics[value_key]), interval(metrics, key)
+    return None, None
+
+
+def _share(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+def model_summary(info) -> list[str]:
+    """What the model page says first, in words a paralegal uses: what it learned from, how
+    often its ranking is right, whether its chances beat the plain overall rate."""
+    if info is None:
+        return []
+    m, lines = info.metrics or {}, []
+    if info.items and info.letters:
+        overturned = ""
+        if info.overturned is not None:
+            overturned = (
+                f"; {info.overturned} of them ({_share(info.overturned / info.items)}) "
+                "were overturned"
+            )
+        lines.append(
+            f"It learned from {info.items} disputed services in {info.letters} published IMR "
+            f"decision letters{overturned}. Every figure below was measured on letters the "
+            "model had not seen while it was trained."
+        )
+    auc, ci = measure(m, "roc_auc")
+    if auc is not None:
+        text = (
+            "Which service is likelier to be overturned: shown one service IMR overturned and "
+            f"one it upheld, the model gave the overturned one the higher chance {_share(auc)} "
+            "of the time (a coin toss does 50%"
+        )
+        if ci:
+            verdict = "better than chance" if ci[0] > 0.5 else "not clearly better than chance"
+            text += (
+                f"; with this few letters it could be anywhere from {_share(ci[0])} to "
+                f"{_share(ci[1])}): {verdict}."
+            )
+        else:
+            text += ")."
+        lines.append(text)
+    letters, letters_ci = _metric_with_ci(m, "rcv_model_roc_auc_letters")
+    if letters is not None:
+        if letters_ci and letters_ci[0] > 0.5:
+            lines.append(
+                f"Whole letters: it told a letter that went well from one that did not "
+                f"{_share(letters)} of the time."
+            )
+        else:
+            lines.append(
+                "Whole letters: it does not tell which letters will go better than others "
+                f"({_share(letters)}, about a coin toss): use it to compare the services of "
+                "one draft, not one case against another."
+            )
+    skill, skill_ci = measure(m, "brier_skill")
+    if skill is not None:
+        prior = (info.baseline or {}).get("prior")
+        plain = f"the overall rate ({pct(prior)})" if prior is not None else "the overall rate"
+        if skill_ci and skill_ci[0] > 0:
+            verdict = (
+                f"its chances are closer to what happened than quoting {plain} for every service"
+            )
+        elif skill > 0:
+            verdict = (
+                f"its chances are only slightly closer to what happened than quoting {plain} "
+                "for every service, and the difference is within the uncertainty"
+            )
+        else:
+            verdict = (
+                f"its chances are no closer to what happened than quoting {plain} for every service"
+            )
+        lines.append(f"The percentages themselves: {verdict} (Brier skill {skill:+.3f}).")
+    temporal = m.get("temporal_roc_auc")
+    if temporal is not None:
+        lines.append(
+            "On the most recent letters, held back from training: the overturned service got "
+            f"the higher chance {_share(float(temporal))} of the time."
+        )
+    if lines:
+        lines.append(
+            "So: read an estimate as a comparison (this service against its usual rate, one "
+            "service against another, a draft before and after documenting a fact), not as a "
+            "forecast of the decision."
+        )
+    return lines
+
+
+@dataclass
+class ImportanceBar:
+    label: str
+    feature: str
+    value: str
+    width: str
+    toward: str  # "overturned" or "upheld"
+
+
+def importance_bars(pipeline, top: int = 12) -> list[ImportanceBar]:
+    """The model's weights as bars a page can draw at any width: each input's coefficient
+    on its standardized value (what ``predict.py importances`` lists), largest first,
+    named in words."""
+    from features.criteria import FEATURE_LABELS
+    from models.importance import feature_names
+
+    try:
+        names = [str(n) for n in feature_names(pipeline)]
+        coef = [float(c) for c in pipeline.steps[-1][1].coef_[0]]
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+        return []
+    pairs = sorted(
+        ((n, c) for n, c in zip(names, coef, strict=False) if abs(c) >= 1e-4),
+        key=lambda nc: -abs(nc[1]),
+    )[:top]
+    largest = max((abs(c) for _, c in pairs), default=0.0) or 1.0
+    return [
+        ImportanceBar(
+            label=FEATURE_LABELS.get(name, _label(name)),
+            feature=name,
+            value=f"{abs(c):.3f}",
+            width=f"{max(0.5, 100 * abs(c) / largest):.1f}",
+            toward="overturned" if c > 0 else "upheld",
+        )
+        for name, c in pairs
+    ]

@@ -49,10 +49,31 @@ RESERVED_COLUMNS = (
     "category",
     "baseline_rate",
     "baseline_items",
+    "baseline_shrunk_rate",
+    "how_sure",
+    "denial_reason_1",
+    "to_document_1",
+    "denial_reason_2",
+    "to_document_2",
+    "denial_reason_3",
+    "to_document_3",
+    "warnings",
     "error",
 )
 SEXES = {"male": "male", "m": "male", "female": "female", "f": "female"}
 MAX_AGE = 120
+
+
+#: A letter item's parts in a person's words, for messages.
+_ITEM_WORDS = {"case_summary": "case summary", "service": "requested service"}
+#: The draft's fields in a person's words, for messages.
+FIELD_WORDS = {
+    "case_summary": "the case summary",
+    "services": "the requested services",
+    "injury_date": "the date of injury",
+    "ur_denial_date": "the UR denial date",
+    "claims_admin_guideline": "the claims administrator's guideline",
+}
 
 
 def _has_words(text) -> bool:
@@ -70,13 +91,16 @@ def shown(value, limit: int = 60) -> str:
 def _iso(value, source: str, name: str) -> str | None:
     if value in (None, ""):
         return None
+    words = FIELD_WORDS.get(name, name)
     if not isinstance(value, str):
-        raise InputError(f"{source}: field '{name}' must be a date string YYYY-MM-DD")
+        raise InputError(f"{source}: {words} (field '{name}') must be a date string YYYY-MM-DD")
     try:
         return dt.date.fromisoformat(value.strip()).isoformat()
     except ValueError as exc:
         raise InputError(
-            f"{source}: field '{name}' = {shown(value)} is not a date; use YYYY-MM-DD"
+            f"{source}: {words} (field '{name}') = {shown(value)} is not a date; use YYYY-MM-DD",
+            plain=f"{words.capitalize()} {shown(value)} is not a date: give it as "
+            "year-month-day, e.g. 2016-10-13, or leave it empty.",
         ) from exc
 
 
@@ -145,7 +169,14 @@ def draft_rows(
         claims_admin_guideline=claims_admin_guideline,
     )
     if unscorable:
-        raise InputError(unscorable[0]["error"])
+        bad = unscorable[0]
+        number, service = bad["item_index"] + 1, services[bad["item_index"]]
+        raise InputError(
+            bad["error"],
+            plain=f"Requested service {number} ({shown(service)}) has no words: describe the "
+            "service as the provider requested it, e.g. 'Physical therapy x 6 visits for the "
+            "left hip'.",
+        )
     return rows
 
 
@@ -165,19 +196,33 @@ def draft_items(
     the others are scored.
     """
     if not isinstance(case_summary, str) or not _has_words(case_summary):
-        raise InputError(f"{source}: field 'case_summary' is empty; give the clinical case summary")
+        raise InputError(
+            f"{source}: the case summary (field 'case_summary') is empty; give the clinical "
+            "case summary",
+            plain="The case summary is empty: paste the clinical case summary (history, "
+            "treatment so far and its results, examination and imaging findings), then score.",
+        )
     if len(case_summary.strip()) > MAX_SUMMARY_CHARS:
         raise InputError(
-            f"{source}: field 'case_summary' has {len(case_summary.strip()):,} characters, more "
-            f"than {MAX_SUMMARY_CHARS:,} (MAX_SUMMARY_CHARS, the limit of a letter's summary in "
-            "ingestion too); give the clinical case summary only"
+            f"{source}: the case summary (field 'case_summary') has "
+            f"{len(case_summary.strip()):,} characters, more than {MAX_SUMMARY_CHARS:,} "
+            "(MAX_SUMMARY_CHARS, the limit of a letter's summary in ingestion too); give the "
+            "clinical case summary only",
+            plain=f"The case summary is longer than {MAX_SUMMARY_CHARS:,} characters, the "
+            "most a letter's summary may hold: paste the clinical case summary only.",
         )
     if not services:
         raise InputError(
-            f"{source}: field 'services' is empty; give at least one requested service"
+            f"{source}: no requested service (field 'services' is empty); give at least one "
+            "requested service",
+            plain="No requested service: write at least one, one per line, e.g. "
+            "'MRI of the lumbar spine'.",
         )
     if claims_admin_guideline is not None and not isinstance(claims_admin_guideline, str):
-        raise InputError(f"{source}: field 'claims_admin_guideline' must be text")
+        raise InputError(
+            f"{source}: the claims administrator's guideline (field 'claims_admin_guideline') "
+            "must be text"
+        )
     common = {
         "injury_date": _iso(injury_date, source, "injury_date"),
         "ur_denial_date": _iso(ur_denial_date, source, "ur_denial_date"),
@@ -320,7 +365,8 @@ def split_unscorable(rows: list[dict]) -> tuple[list[dict], list[dict]]:
                 "source_file": row.get("source_file"),
                 "item_index": row.get("item_index"),
                 "service": row.get("service") if isinstance(row.get("service"), str) else None,
-                "error": f"{where}: {' and '.join(repr(c) for c in empty)} empty; nothing to "
+                "error": f"{where}: no {' and no '.join(_ITEM_WORDS[c] for c in empty)} "
+                "found; nothing to "
                 "score (is this a letter in the supported layout?)",
             }
         )

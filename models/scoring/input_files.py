@@ -20,7 +20,15 @@ from settings import MAX_BATCH_BYTES, MAX_LETTER_CHARS, MAX_SUMMARY_CHARS
 
 
 class InputError(ValueError):
-    """Bad input; the message names the source, the field and the fix."""
+    """Bad input; the message names the source, the field and the fix.
+
+    ``plain``: the same in a person's words for the web form, whose fields have labels
+    (no source, no field name); the message itself when not given.
+    """
+
+    def __init__(self, message: str, plain: str | None = None):
+        super().__init__(message)
+        self.plain = plain or message
 
 
 @dataclass(frozen=True)

@@ -25,17 +25,30 @@ def _clearing_feature_caches(score):
     return scored_then_forgotten
 
 
+def _base_log_odds(pipeline) -> float | None:
+    """The classifier's log-odds for an average training item (its intercept), if linear."""
+    intercept = getattr(pipeline.steps[-1][1], "intercept_", None)
+    try:
+        return float(intercept[0]) if intercept is not None else None
+    except (TypeError, IndexError):
+        return None
+
+
 @_clearing_feature_caches
 def score_rows(loaded, rows: list[dict], *, with_what_if: bool = True, detailed: bool = True):
     """Score pre-filing ``rows`` (dicts of the draft columns) with a loaded model.
 
     ``detailed`` adds reasons, the likely denial reasons ranked by the training run's
-    ranking (shipped in the run's base rates; the guideline's order for an older run) and
-    what-ifs when ``with_what_if``; otherwise only the probability and its band. Each
-    result carries the service's category and the training overturn rate of that
-    category, and keeps ``source_file``, ``item_index`` and ``row`` from its input row.
+    ranking (shipped in the run's base rates; the guideline's order for an older run),
+    what-ifs when ``with_what_if``, and the ``explanation`` in percentage points from the
+    kind's usual rate (each reason then also has ``effect_points`` and ``can_document``);
+    otherwise only the probability and its band. Every result has ``how_sure``
+    (:mod:`models.scoring.explain`). Each result carries the service's category and the
+    training overturn rate of that category, and keeps ``source_file``, ``item_index`` and
+    ``row`` from its input row.
     """
     from features.extractors import service_category
+    from models.scoring.explain import explanation, how_sure
     from models.scoring.prediction import explain_items, pre_filing_frame, score
     from models.store.loading import baseline_rate
 
@@ -67,6 +80,9 @@ def score_rows(loaded, rows: list[dict], *, with_what_if: bool = True, detailed:
                 "baseline_shrunk_rate": entry.get("shrunk_rate"),
             }
         )
+        result["how_sure"] = how_sure(result)
+        if detailed:
+            result["explanation"] = explanation(result, _base_log_odds(loaded.pipeline))
         for key in ("source_file", "item_index", "row"):
             if key in row:
                 result[key] = row[key]

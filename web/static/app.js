@@ -39,17 +39,30 @@
       });
       var note = document.getElementById("rescoring");
       if (note) note.textContent = wanted.checked ? "Re-scored with the fact added." : "Re-scored without the fact.";
+      showPrint();
       if (again) again.focus(); else focusLanding();
     }).catch(function () {
       form.requestSubmit();  // fall back to an ordinary submission
     });
   }
 
+  // "Print or save as PDF": shown only where a script can print (it is a plain button)
+  function showPrint() {
+    document.querySelectorAll("button[data-print]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[data-print]") : null;
+    if (button) window.print();
+  });
+
   document.addEventListener("change", function (event) {
     var box = event.target;
     if (box && box.matches && box.matches("input[data-what-if]")) rescore(box);
   });
 
-  if (document.readyState !== "loading") focusLanding();
-  else document.addEventListener("DOMContentLoaded", focusLanding);
+  function ready() { showPrint(); focusLanding(); }
+  if (document.readyState !== "loading") ready();
+  else document.addEventListener("DOMContentLoaded", ready);
 })();
