@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from data.terminal_text import plain_text, terminal_console, terminal_text
 from settings import tracking_uri
@@ -57,10 +58,16 @@ def repeated_cv_table(table) -> Table:
     for name in predictors:
         out.add_column(plain_text(name.replace("baseline_", "")), justify="right")
     for measure in dict.fromkeys(table["measure"]):
-        # as Text: the interval's brackets are not markup
-        cells = [plain_text(_interval(table, name, measure)) for name in predictors]
+        cells = [_interval_cell(_row(table, name, measure)) for name in predictors]
         out.add_row(plain_text(measure), *cells)
     return out
+
+
+def _interval_cell(row) -> Text:
+    """``mean [low, high]`` as text (its brackets are not markup), or ``n/a``."""
+    if row is None or pd.isna(row.get("mean")):
+        return plain_text("n/a")
+    return plain_text(f"{row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]")
 
 
 def reasons_table(table: pd.DataFrame) -> Table:
@@ -76,20 +83,13 @@ def reasons_table(table: pd.DataFrame) -> Table:
     for header in ("ranking", "sub-category table", "difference"):
         out.add_column(header, justify="right")
     for measure, label in (("first", "the first"), ("top3", "one of the first three")):
-        cells = []
-        for name in names:
-            row = rows.get((name, measure))
-            if row is None or pd.isna(row.get("mean")):
-                cells.append("n/a")
-            else:
-                cells.append(f"{row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]")
-        out.add_row(label, *cells)
+        cells = [_interval_cell(rows.get((name, measure))) for name in names]
+        out.add_row(plain_text(label), *cells)
     return out
 
 
-def _interval(table: pd.DataFrame, predictor: str, measure: str) -> str:
-    row = table[(table["predictor"] == predictor) & (table["measure"] == measure)].iloc[0]
-    return f"{row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
+def _row(table: pd.DataFrame, predictor: str, measure: str):
+    return table[(table["predictor"] == predictor) & (table["measure"] == measure)].iloc[0]
 
 
 def _fmt(value: float | None, digits: int) -> str:

@@ -162,6 +162,7 @@ def test_the_training_report_prints_names_and_reasons_as_typed(monkeypatch):
         recipe={"cv_folds": 5},
         cv_table=metrics,
         temporal_table=None,
+        reasons_table=None,
         comparison=Comparison(False, "[/] reason \x1b[2J", 0.3, 0.31, 0.7, 0.69),
         champion_before={"version": "[bold]1", "letters": 3, "items": 9, "how": "same"},
         version="2 [/red]",
@@ -203,11 +204,28 @@ CLI_MODULES = (
 #: only as the method of a status spinner.
 _PRINTING = {"print", "rule", "log", "add_row", "add_column", "status", "Table", "Text"}
 #: Calls whose result is safe to print whatever they are given.
-_ESCAPING = {"terminal_text", "plain_text", "printable", "_say", "_fail", "report_line"}
+_ESCAPING = {
+    "terminal_text",
+    "plain_text",
+    "printable",
+    "_say",
+    "_fail",
+    "report_line",
+    "_interval_cell",
+}
+#: Calls that return JSON text (``json.dumps``: control characters escaped, no rich).
+_JSON = {"dumps", "json_payload"}
 #: Calls that return numbers or text built only from numbers.
-_NUMERIC = {"_pct", "_fmt", "int", "float", "len"}
+_NUMERIC = {"_pct", "_fmt", "_signed_points", "int", "float", "len"}
 #: Calls that return renderables built by checked code in these modules.
-_BUILT = {"metrics_table", "repeated_cv_table", "champion_table", "Table"}
+_BUILT = {
+    "metrics_table",
+    "repeated_cv_table",
+    "champion_table",
+    "reasons_table",
+    "_explanation_table",
+    "Table",
+}
 
 
 class _Unsafe(ast.NodeVisitor):
@@ -227,9 +245,9 @@ class _Unsafe(ast.NodeVisitor):
             if isinstance(node, ast.Assign | ast.NamedExpr):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
-                    for name in ast.walk(target):
-                        if isinstance(name, ast.Name) and self._safe(node.value):
-                            self.safe_names.add(name.id)
+                    for name in self._bound(target):
+                        if self._safe(node.value):
+                            self.safe_names.add(name)
             if isinstance(node, ast.For) and (
                 self._literal(node.iter) or getattr(node.iter, "id", None) in self.constants
             ):
@@ -242,9 +260,20 @@ class _Unsafe(ast.NodeVisitor):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 if not self._safe(node.value):
                     for target in targets:
-                        for name in ast.walk(target):
-                            if isinstance(name, ast.Name):
-                                self.safe_names.discard(name.id)
+                        for name in self._bound(target):
+                            self.safe_names.discard(name)
+
+    @classmethod
+    def _bound(cls, target: ast.AST) -> list[str]:
+        """The names an assignment binds (``x``, ``x, y``, ``*x``), not those it only reads
+        to find where to store (``frame[column] = ...`` binds no name)."""
+        if isinstance(target, ast.Name):
+            return [target.id]
+        if isinstance(target, ast.Tuple | ast.List):
+            return [name for e in target.elts for name in cls._bound(e)]
+        if isinstance(target, ast.Starred):
+            return cls._bound(target.value)
+        return []
 
     @classmethod
     def _literal(cls, node: ast.AST) -> bool:
@@ -281,9 +310,7 @@ class _Unsafe(ast.NodeVisitor):
         called = self._called(node)
         if called == "Text":  # a Text is never markup; its characters must be escaped
             return all(self._safe(arg) for arg in node.args)
-        return called in _ESCAPING | _NUMERIC | _BUILT or (
-            called == "dumps"  # JSON: control characters escaped (ensure_ascii), no rich
-        )
+        return called in _ESCAPING | _NUMERIC | _BUILT | _JSON
 
     def visit_Call(self, node: ast.Call) -> None:
         called = self._called(node)

@@ -88,7 +88,7 @@ def _explanation_table(result: dict) -> Table | None:
     for group in (DOCUMENTABLE, CASE):
         rows = [(s, p) for s, p in steps if s["kind"] == group]
         if rows:
-            table.add_row(f"[italic]{GROUP_TITLES[group]}[/italic]", "", "")
+            table.add_row(plain_text(GROUP_TITLES[group], style="italic"), "", "")
         for step, points in rows:
             table.add_row(
                 "  " + terminal_text(step["label"]),
@@ -119,7 +119,7 @@ def render(loaded, results: list[dict], unscorable: list[dict], console: Console
             "models trained on different letters)"
         )
         if sure := result.get("how_sure"):
-            console.print(f"how sure: [bold]{sure['label']}[/bold]")
+            console.print(plain_text(f"how sure: {sure['label']}", style="bold"))
         console.print(
             f"kind of service: {terminal_text(result['category'])}; in training "
             f"{_pct(result['baseline_rate'])}"
@@ -137,8 +137,9 @@ def render(loaded, results: list[dict], unscorable: list[dict], console: Console
         )
         for warning in result.get("warnings", []):
             console.print(plain_text(f"warning: {warning}", style="bold yellow"))
-        if (table := _explanation_table(result)) is not None:
-            console.print(table)
+        walk = _explanation_table(result)
+        if walk is not None:
+            console.print(walk)
         elif result.get("reasons"):
             table = Table(title="Top reasons", show_lines=False)
             for column in ("reason", "effect (log-odds)", "evidence"):
