@@ -47,6 +47,35 @@ def _read(path: str, what: str) -> str:
         _fail(f"{what} {path}: cannot read it as UTF-8 text ({exc})")
 
 
+def _read_summary(path: str) -> str:
+    """The case summary in ``--summary PATH``: standard input (``-``), or a draft file
+    (plain text, PDF with a text layer, Word .docx) read by a limited parsing worker; of a
+    letter (or a draft in the letter layout), its clinical case summary."""
+    if path == "-":
+        return sys.stdin.read()
+    from data.letters.errors import LetterError
+    from data.letters.files import read_letter_bytes
+    from data.letters.pool import ParseJob, parse_one, plain_reason
+
+    try:
+        data = read_letter_bytes(Path(path))
+    except LetterError as exc:
+        _fail(f"--summary {path}: {exc.reason}")
+    reply = parse_one(ParseJob(0, data, Path(path).suffix, allow_draft=True, task="draft"))
+    if reply["status"] == "failed" and reply["kind"] == "empty":
+        return ""  # said as for any empty summary, below
+    if reply["status"] == "failed":
+        _fail(f"--summary {path}: {plain_reason(reply)}")
+    if reply["status"] == "text":
+        return reply["text"]
+    print(
+        f"note: --summary {path} is an IMR letter (or a draft of one): its clinical case summary "
+        f"is used; to score the services it lists, give it as a path: predict.py {path}",
+        file=sys.stderr,
+    )
+    return reply["records"][0]["case_summary"] or ""
+
+
 def _load(model_uri: str, pending=None):
     """The model (from ``pending``, a ``PendingLoad`` started earlier, if given); exit 2 if not."""
     from models.store.loading import ModelNotFound, TrackingUnreachable, load
@@ -102,7 +131,9 @@ def predict_parser() -> argparse.ArgumentParser:
         prog="predict.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("paths", nargs="*", type=Path, help="Letters (PDF/text) or folders.")
-    parser.add_argument("--summary", help="Case summary file, or - for stdin.")
+    parser.add_argument(
+        "--summary", help="Case summary: a text, PDF or Word (.docx) file, or - for stdin."
+    )
     parser.add_argument("--service", action="append", help="A requested service; repeatable.")
     parser.add_argument("--injury-date", help="Date of injury, YYYY-MM-DD.")
     parser.add_argument("--ur-denial-date", help="UR denial date, YYYY-MM-DD.")
@@ -148,7 +179,7 @@ def _predict(args: argparse.Namespace, pending) -> int:
             if not args.summary:
                 _fail("--service needs --summary FILE (or --summary - for stdin)")
             rows, unscorable = draft_items(
-                _read(args.summary, "--summary"),
+                _read_summary(args.summary),
                 list(args.service or []),
                 source=f"--summary {args.summary}",
                 injury_date=args.injury_date,
