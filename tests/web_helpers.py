@@ -26,6 +26,15 @@ SERVICES = (
     "Physical therapy 2 times a week for 3 weeks for the lumbar spine",
     "Tramadol 50mg #60",
 )
+#: A draft as offices keep them: a few paragraphs of our own words, no letter headings.
+DRAFT_PARAGRAPHS = [
+    "Re: Independent Medical Review request, lumbar spine",
+    "The injured worker is a 47 year old warehouse clerk with chronic low back pain "
+    "radiating to the right leg since a lifting injury.",
+    "Treatment to date has included 12 sessions of physical therapy and medications, "
+    "without lasting relief. Examination shows a positive straight leg raise on the right.",
+]
+DRAFT_TEXT = "\n".join(DRAFT_PARAGRAPHS)
 _RESULT = re.compile(r'data-service="(?P<service>[^"]*)" data-p-overturned="(?P<p>[^"]*)"')
 
 
@@ -37,6 +46,18 @@ def real_summary() -> str:
     from data.letters.text import letter_text
 
     return parse_letter(letter_text(SEED)).case_summary
+
+
+def draft_files() -> dict[str, bytes]:
+    """The same draft (:data:`DRAFT_PARAGRAPHS`) as plain text, as a PDF and as Word."""
+    from tests.docx_maker import text_docx
+    from tests.pdf_maker import text_pdf
+
+    return {
+        "draft.txt": DRAFT_TEXT.encode(),
+        "draft.pdf": text_pdf(DRAFT_PARAGRAPHS),
+        "draft.docx": text_docx(DRAFT_PARAGRAPHS),
+    }
 
 
 def results(page: str) -> list[tuple[str, float]]:
