@@ -19,6 +19,7 @@ as issue 16's reproduction did) with the champion in ``MLFLOW_TRACKING_URI``, th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import socket
 import statistics
@@ -69,14 +70,15 @@ def uploads(url: str, count: int) -> None:
         "draft.docx": text_docx(["The patient is a 50 year old with chronic low back pain."]),
     }
     for name, data in files.items():
-        times = []
+        times, codes = [], set()
         for _ in range(count):
             code, seconds = timed_upload(url, name, data)
-            assert code == 200, (name, code)
+            codes.add(code)
             times.append(seconds)
         print(
-            f"upload of {name} ({len(data):,} bytes): median {1000 * statistics.median(times):.0f}"
-            f" ms, max {1000 * max(times):.0f} ms over {count}"
+            f"upload of {name} ({len(data):,} bytes): HTTP {'/'.join(map(str, sorted(codes)))}, "
+            f"median {1000 * statistics.median(times):.0f} ms, max {1000 * max(times):.0f} ms "
+            f"over {count}"
         )
 
 
@@ -88,6 +90,8 @@ def bomb(url: str, proc: subprocess.Popen) -> None:
         answer = f"HTTP {code} in {seconds:.1f} s"
     except requests.RequestException as exc:
         answer = f"no answer ({type(exc).__name__})"
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=2)  # a server that is dying has had time to die
     alive = proc.poll() is None
     grown = int(status(proc.pid)["VmHWM"].split()[0]) - before if alive else None
     print(
