@@ -11,6 +11,11 @@ Privacy, because case summaries are medical records:
 - no external request: every script, stylesheet and image is served by this app, and the
   Content-Security-Policy forbids loading anything from elsewhere.
 
+Against other sites and hostile files: a request that could change state must come from
+this page (:func:`foreign_origin`, checked before every request); uploads are parsed by
+limited worker processes (:mod:`web.inputs`), never in this process; no field of a draft
+is longer than a case summary may be, and an overlong one is never echoed back.
+
 Scoring goes through :func:`models.scoring.score.score_rows`, as ``predict.py`` does.
 """
 
@@ -83,6 +88,8 @@ def foreign_origin(method: str, headers, host_url: str) -> str | None:
     if origin is not None:
         if origin.rstrip("/").lower() == host_url.rstrip("/").lower():
             return None
+        if origin == "null":
+            return "it was sent from a page without an address of its own (a file, or a frame)"
         return f"it was sent from {origin!r}, not from this page"
     site = headers.get("Sec-Fetch-Site")
     if site is not None and site not in ("same-origin", "none"):
