@@ -43,6 +43,39 @@ def _fail(message: str, code: int = 2):
     raise Exit(code)
 
 
+def _read_summary(path: str) -> str:
+    """The case summary in ``--summary PATH``. Standard input (``-``), a device or a pipe is
+    read as text within the summary's limit; a regular file (plain text, PDF with a text
+    layer, Word .docx) is read by a limited parsing worker; of a letter (or a draft in the
+    letter layout), its clinical case summary."""
+    from models.scoring.input_files import SUMMARY, read_text
+
+    if path == "-" or not Path(path).is_file():
+        return read_text(path, "--summary", SUMMARY)
+    from data.letters.errors import LetterError
+    from data.letters.files import read_letter_bytes
+    from data.letters.pool import ParseJob, parse_one, plain_reason
+
+    try:
+        data = read_letter_bytes(Path(path))
+    except LetterError as exc:
+        _fail(f"--summary {path}: {exc.reason}")
+    reply = parse_one(ParseJob(0, data, Path(path).suffix, allow_draft=True, task="draft"))
+    if reply["status"] == "failed" and reply["kind"] == "empty":
+        return ""  # said as for any empty summary, below
+    if reply["status"] == "failed":
+        _fail(f"--summary {path}: {plain_reason(reply)}")
+    if reply["status"] == "text":
+        return reply["text"]
+    print(
+        f"note: --summary {printable(path)} is an IMR letter (or a draft of one): its clinical "
+        f"case summary is used; to score the services it lists, give it as a path: "
+        f"predict.py {printable(path)}",
+        file=sys.stderr,
+    )
+    return reply["records"][0]["case_summary"] or ""
+
+
 def _load(model_uri: str, pending=None):
     """The model (from ``pending``, a ``PendingLoad`` started earlier, if given); exit 2 if not."""
     from models.store.loading import ModelNotFound, TrackingUnreachable, load
@@ -98,7 +131,9 @@ def predict_parser() -> argparse.ArgumentParser:
         prog="predict.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("paths", nargs="*", type=Path, help="Letters (PDF/text) or folders.")
-    parser.add_argument("--summary", help="Case summary file, or - for stdin.")
+    parser.add_argument(
+        "--summary", help="Case summary: a text, PDF or Word (.docx) file, or - for stdin."
+    )
     parser.add_argument("--service", action="append", help="A requested service; repeatable.")
     parser.add_argument("--injury-date", help="Date of injury, YYYY-MM-DD.")
     parser.add_argument("--ur-denial-date", help="UR denial date, YYYY-MM-DD.")
@@ -137,7 +172,7 @@ def predict(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace, pending) -> int:
     from models.scoring.drafts import InputError, batch_rows, draft_items, read_case_file
-    from models.scoring.input_files import CASE, SUMMARY, read_text
+    from models.scoring.input_files import CASE, read_text
 
     unscorable: list[dict] = []
     try:
@@ -148,7 +183,7 @@ def _predict(args: argparse.Namespace, pending) -> int:
             if not args.summary:
                 _fail("--service needs --summary FILE (or --summary - for stdin)")
             rows, unscorable = draft_items(
-                read_text(args.summary, "--summary", SUMMARY),
+                _read_summary(args.summary),
                 list(args.service or []),
                 source=f"--summary {args.summary}",
                 injury_date=args.injury_date,

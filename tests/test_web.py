@@ -272,7 +272,13 @@ def test_letter_upload_fills_the_form_from_text_and_pdf(client):
         ("letter.pdf", b"%PDF-1.4\n garbage", "corrupt or truncated PDF"),
         ("letter.txt", b"", "empty file"),
         ("letter.txt", b"\x00\x01\x02binary" * 100, "binary content"),
-        ("letter.txt", b"Just some words, not a letter.", "unsupported layout"),
+        # any other text is a draft's summary (tests/test_web_safety.py), but a letter
+        # without its services is refused
+        (
+            "letter.txt",
+            b"CLINICAL CASE SUMMARY\nThe patient has pain.\nIMR ISSUES, DECISIONS AND RATIONALES\n",
+            "no requested service",
+        ),
     ],
 )
 def test_unreadable_letter_is_an_error_on_the_page(client, name, data, message):

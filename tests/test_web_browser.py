@@ -12,8 +12,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,9 +19,19 @@ import pytest
 
 from models.scoring.drafts import letter_rows
 from settings import SHARED_LETTERS_DIR
+from tests.hostile_files import flate_bomb_pdf
 from tests.letters import letter
 from tests.pdf_maker import text_pdf
-from tests.web_helpers import OWN_SUMMARY, REPO, SERVICES, cli, real_summary
+from tests.web_helpers import (
+    DRAFT_TEXT,
+    OWN_SUMMARY,
+    SERVICES,
+    cli,
+    draft_files,
+    real_summary,
+    start_server,
+    stop_server,
+)
 
 CHROMIUM = os.environ.get("IMR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -52,29 +60,15 @@ if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
 
 @pytest.fixture(scope="module")
 def server(web_store, tmp_path_factory):
-    """``predict.py serve`` on a free port, against the test store; its stderr in a file."""
-    log = tmp_path_factory.mktemp("server") / "stderr.txt"
-    with open(log, "w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, str(REPO / "predict.py"), "serve", "--port", "0"],
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            env={**os.environ, **web_store.env},
-            cwd=tmp_path_factory.mktemp("server_cwd"),
-        )
-    deadline = time.monotonic() + 120
-    url = None
-    while url is None and time.monotonic() < deadline and proc.poll() is None:
-        if found := re.search(r"at (http://127\.0\.0\.1:\d+/)", log.read_text()):
-            url = found[1]
-        else:
-            time.sleep(0.1)
-    if url is None:
-        proc.kill()
-        pytest.fail(f"the server did not start: {log.read_text()[-2000:]}")
+    """``predict.py serve`` on a free port, against the test store, under ``ulimit -v
+    4000000`` (the hostile-upload test sends it a bomb); its stderr in a file."""
+    try:
+        url, proc, log = start_server(web_store.env, tmp_path_factory.mktemp("server"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     yield url, log
-    proc.terminate()
-    proc.wait(timeout=30)
+    assert proc.poll() is None, "the server died during the tests"
+    stop_server(proc)
 
 
 @pytest.fixture(scope="module")
@@ -196,7 +190,7 @@ def test_letter_upload_fills_the_form(page, server, shots, tmp_path):
     rows = letter_rows(path)
     page.goto(base)
     page.set_input_files("#letter-file", str(path))
-    page.click("text=Fill the form from this letter")
+    page.click("text=Fill the form from this file")
     page.wait_for_selector(".notes")
     assert page.input_value("#case_summary") == rows[0]["case_summary"]
     assert page.input_value("#services").splitlines() == [r["item_text"] for r in rows]
@@ -246,7 +240,7 @@ def test_errors_are_shown_for_an_empty_summary_and_an_unreadable_file(
     junk = tmp_path / "letter.pdf"
     junk.write_bytes(b"\x89PNG this is an image, not a letter")
     page.set_input_files("#letter-file", str(junk))
-    page.click("text=Fill the form from this letter")
+    page.click("text=Fill the form from this file")
     assert "letter.pdf: named .pdf but is not a PDF" in page.locator("#errors").inner_text()
     page.screenshot(path=shots / "error_unreadable_file.png", full_page=True)
 
@@ -407,3 +401,64 @@ def test_points_add_up_and_each_estimate_says_how_sure(page, server, web_store, 
         headline = card.locator(".pvalue").inner_text()
         assert headline in (f"about {round(100 * item['p_overturned'])}%", "under 1%")
         card.screenshot(path=shots / f"service_{position}.png")
+
+
+def test_a_bomb_upload_gets_a_clear_message_and_the_page_keeps_answering(
+    page, server, shots, tmp_path
+):
+    """4 MB of PDF that inflates to 4 GiB, uploaded through the page (the server runs under
+    ``ulimit -v 4000000``): a clear message, and the next draft is scored."""
+    base, _ = server
+    bomb = tmp_path / "scan.pdf"
+    bomb.write_bytes(flate_bomb_pdf(gib=4))
+    page.goto(base)
+    page.set_input_files("#letter-file", str(bomb))
+    page.click("text=Fill the form from this file")
+    errors = page.locator("#errors")
+    errors.wait_for(timeout=180_000)
+    text = errors.inner_text()
+    assert "scan.pdf" in text and "more memory or time to read than any letter" in text
+    assert "Save the draft again as PDF, Word or plain text" in text
+    page.screenshot(path=shots / "upload_bomb.png", full_page=True)
+    _score_draft(page, base, OWN_SUMMARY, SERVICES[:1])
+    assert len(_results(page)) == 1
+
+
+@pytest.mark.parametrize("name", ["draft.txt", "draft.pdf", "draft.docx"])
+def test_a_draft_file_fills_the_summary(page, server, shots, tmp_path, name):
+    base, _ = server
+    path = tmp_path / name
+    path.write_bytes(draft_files()[name])
+    page.goto(base)
+    page.set_input_files("#letter-file", str(path))
+    page.click("text=Fill the form from this file")
+    notes = page.locator(".notes")
+    notes.wait_for()
+    assert f"Filled the case summary from {name}" in notes.inner_text()
+    assert page.input_value("#case_summary") == DRAFT_TEXT
+    assert page.input_value("#services") == ""
+    page.screenshot(path=shots / f"draft_from_{name.replace('.', '_')}.png", full_page=True)
+    page.fill("textarea[name=services]", SERVICES[0])
+    page.locator('button[type="submit"]').first.click()
+    page.wait_for_selector("[data-p-overturned]")
+    assert len(_results(page)) == 1
+
+
+def test_a_form_on_another_site_cannot_post_to_the_page(page, server, shots):
+    """Cross-site request forgery: a page elsewhere (here a data: URL, whose origin is
+    opaque) submits a draft to the page; the page refuses it and scores nothing."""
+    from urllib.parse import quote
+
+    base, _ = server
+    form = (
+        f'<form method="post" action="{base}">'
+        f'<textarea name="case_summary">{OWN_SUMMARY}</textarea>'
+        '<input name="services" value="MRI of the knee"><button id="go">go</button></form>'
+    )
+    page.goto("data:text/html," + quote(form))
+    page.click("#go")
+    page.wait_for_url(base)
+    body = page.locator("body").inner_text()
+    assert "takes forms only from itself" in body
+    assert page.locator("[data-p-overturned]").count() == 0
+    page.screenshot(path=shots / "refused_cross_site.png", full_page=True)

@@ -11,6 +11,11 @@ Privacy, because case summaries are medical records:
 - no external request: every script, stylesheet and image is served by this app, and the
   Content-Security-Policy forbids loading anything from elsewhere.
 
+Against other sites and hostile files: a request that could change state must come from
+this page (:func:`foreign_origin`, checked before every request); uploads are parsed by
+limited worker processes (:mod:`web.inputs`), never in this process; no field of a draft
+is longer than a case summary may be, and an overlong one is never echoed back.
+
 Scoring goes through :func:`models.scoring.score.score_rows`, as ``predict.py`` does.
 """
 
@@ -30,7 +35,14 @@ from models.scoring.drafts import InputError
 from models.scoring.output import json_payload, write_csv
 from models.scoring.score import score_rows
 from web import present
-from web.inputs import Draft, batch_upload_rows, draft_from_form, draft_from_letter, draft_rows_of
+from web.inputs import (
+    Draft,
+    batch_upload_rows,
+    draft_from_file,
+    draft_from_form,
+    draft_rows_of,
+    limit_draft,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +62,40 @@ SECURITY_HEADERS = {
         "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with the
+    # page's own forms, and the origin check below could not tell them from another site's
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
 NOT_ADVICE = "This is a statistical estimate from past IMR decisions, not legal or medical advice."
+#: Methods that change nothing; every other request must come from the page itself.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def foreign_origin(method: str, headers, host_url: str) -> str | None:
+    """Why a request must be refused as sent by another site, or None.
+
+    A request that could change state (any method but GET, HEAD, OPTIONS) must come from
+    this page: its ``Origin`` header, which browsers send with every such request, must be
+    the page's own (scheme, host and port of ``host_url``); ``Origin: null`` (a sandboxed
+    frame, a ``data:`` page, a file on disk) is refused too. Without ``Origin``, the
+    browser's ``Sec-Fetch-Site`` must not say another site sent it. A request with neither
+    header comes from no browser (curl, a script on this computer), so no other site can
+    have made it.
+    """
+    if method in SAFE_METHODS:
+        return None
+    origin = headers.get("Origin")
+    if origin is not None:
+        if origin.rstrip("/").lower() == host_url.rstrip("/").lower():
+            return None
+        if origin == "null":
+            return "it was sent from a page without an address of its own (a file, or a frame)"
+        return f"it was sent from {origin!r}, not from this page"
+    site = headers.get("Sec-Fetch-Site")
+    if site is not None and site not in ("same-origin", "none"):
+        return f"the browser says another site ({site}) sent it"
+    return None
 
 
 def _size(n: int) -> str:
@@ -99,6 +141,19 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
         not_advice=NOT_ADVICE, model_uri=loaded.uri, csv_columns=present.csv_columns()
     )
 
+    @app.before_request
+    def same_origin_only():
+        # against cross-site request forgery: another web page open in the same browser
+        # could otherwise post a draft or a file here (the host check stops DNS rebinding)
+        why = foreign_origin(request.method, request.headers, request.host_url)
+        if why is not None:
+            message = (
+                f"403 Forbidden: this page takes forms only from itself, and {why}. Open the "
+                f"page at {request.host_url} and send the form from there."
+            )
+            return page("error.html", 403, message=message)
+        return None
+
     @app.after_request
     def headers(response: Response) -> Response:
         response.headers.update(SECURITY_HEADERS)
@@ -138,6 +193,9 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
         # the field limit to multipart forms only)
         request.max_content_length = app.config["MAX_FORM_MEMORY_SIZE"]
         draft = draft_from_form(request.form)
+        too_long = limit_draft(draft)  # empties what is too long: it is never echoed back
+        if too_long:
+            return draft_page(draft, status=422, errors=too_long)
         try:
             rows = draft_rows_of(draft)
         except InputError as exc:
@@ -178,19 +236,19 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
         upload = request.files.get("letter")
         if upload is None or not upload.filename:
             return draft_page(
-                Draft(), status=422, errors=["choose a letter file (PDF or text) to fill the form"]
+                Draft(),
+                status=422,
+                errors=[
+                    "choose a file to fill the form: a draft (plain text, PDF or Word .docx) "
+                    "or a determination letter"
+                ],
             )
         name, data = upload.filename, upload.read()
         try:
-            draft, notes = draft_from_letter(name, data)
+            draft, notes = draft_from_file(name, data)
         except LetterError as exc:
             return draft_page(Draft(), status=422, errors=[f"{name}: {exc.reason}"])
-        services = len(draft.service_lines())
-        filled = (
-            f"Filled from {name}: the case summary and {services} requested service(s). "
-            "Check them, then score."
-        )
-        return draft_page(draft, notes=[filled, *notes])
+        return draft_page(draft, notes=notes)
 
     @app.get("/batch")
     def batch_form():

@@ -1,9 +1,11 @@
 """What the web page receives, turned into pre-filing rows: drafts, letters and batches.
 
 Everything stays in memory: uploads arrive as bytes (see :mod:`web.app`, which never lets
-the framework spool them to a temporary file) and are parsed from those bytes by the same
-functions ``predict.py`` uses on files (:mod:`models.scoring.drafts`), so the page and the
-command line read an input the same way.
+the framework spool them to a temporary file). No upload is parsed in the server's
+process: letters, drafts and batch CSVs go to the limited parsing workers of ingestion
+(:mod:`data.letters.pool`: memory, time, pages, size), which read them with the same code
+as ``predict.py``, so the page and the command line read an input the same way, and a
+hostile file costs only its worker.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from data.letters.draft_file import summary_too_long
 from data.letters.errors import LetterError
-from models.scoring.drafts import InputError, batch_rows, draft_rows, letter_rows
-from settings import MAX_LETTER_BYTES
+from data.letters.names import display_name
+from data.letters.pool import ParseJob, parse_all, parse_one, plain_reason
+from models.scoring.drafts import InputError, draft_rows, rows_of_records
+from settings import MAX_ITEMS_PER_LETTER, MAX_LETTER_BYTES, MAX_SUMMARY_CHARS
 
 #: The draft form's fields, in the order the form shows them.
 DRAFT_FIELDS = (
@@ -24,8 +29,21 @@ DRAFT_FIELDS = (
     "ur_denial_date",
     "claims_admin_guideline",
 )
+#: How the page's messages name the form's fields.
+FIELD_LABELS = {
+    "case_summary": "case summary",
+    "services": "requested services",
+    "injury_date": "injury date",
+    "ur_denial_date": "UR denial date",
+    "claims_admin_guideline": "claims administrator's guideline",
+}
 #: A fact ticked on the page is a sentence added to the summary; longer is not a what-if.
 MAX_FACT_CHARS = 1_000
+#: Ticked what-ifs kept; a draft offers a few per service, and more are ignored.
+MAX_FACTS = 100
+#: Seconds the parsing workers may take for all the files of one upload together (each
+#: file also has the worker's own limit, :data:`settings.PARSE_SECONDS`).
+UPLOAD_PARSE_SECONDS = 60.0
 
 
 @dataclass
@@ -76,10 +94,37 @@ def draft_from_form(form) -> Draft:
     seen = set()
     for value in form.getlist("add_fact"):
         fact = _fact(value)
-        if fact and fact["added_text"] not in seen:
+        if fact and fact["added_text"] not in seen and len(seen) < MAX_FACTS:
             seen.add(fact["added_text"])
             draft.added_facts.append(fact)
     return draft
+
+
+def limit_draft(draft: Draft) -> list[str]:
+    """Messages for the fields of ``draft`` over the page's limits, which are the limits of
+    ingestion: a case summary of at most :data:`settings.MAX_SUMMARY_CHARS` characters, at
+    most :data:`settings.MAX_ITEMS_PER_LETTER` services. A field over its limit is emptied,
+    so the page never echoes it back."""
+    errors = []
+    if len(draft.case_summary) > MAX_SUMMARY_CHARS:
+        reason = summary_too_long(len(draft.case_summary)).reason
+        errors.append(f"{reason}. It was not kept in the form: paste a shorter one.")
+        draft.case_summary = ""
+    for name, label in FIELD_LABELS.items():
+        value = getattr(draft, name)
+        if name != "case_summary" and len(value) > MAX_SUMMARY_CHARS:
+            errors.append(
+                f"The {label} field is {len(value):,} characters long, more than this page takes "
+                f"({MAX_SUMMARY_CHARS:,}); it was not kept in the form."
+            )
+            setattr(draft, name, "")
+    services = len(draft.service_lines())
+    if services > MAX_ITEMS_PER_LETTER:
+        errors.append(
+            f"The draft lists {services:,} services; one draft can hold at most "
+            f"{MAX_ITEMS_PER_LETTER} (no letter has more). Split it into several drafts."
+        )
+    return errors
 
 
 def draft_rows_of(draft: Draft) -> list[dict]:
@@ -94,25 +139,45 @@ def draft_rows_of(draft: Draft) -> list[dict]:
     )
 
 
-def _check_size(name: str, data: bytes) -> None:
+def _check_size(data: bytes) -> None:
     if len(data) > MAX_LETTER_BYTES:
         raise LetterError(
-            f"file is {len(data) / 2**20:.0f} MiB, larger than any letter "
-            f"({MAX_LETTER_BYTES // 2**20} MiB limit); is it really a determination letter?",
+            f"the file is {len(data) / 2**20:.0f} MiB, larger than any letter or draft "
+            f"({MAX_LETTER_BYTES // 2**20} MiB limit)",
             kind="too_large",
         )
 
 
-def draft_from_letter(name: str, data: bytes) -> tuple[Draft, list[str]]:
-    """The draft form filled from an uploaded letter, and notes on what was not carried over.
+def _refused(reply: dict) -> LetterError:
+    """The error for a file a worker could not read, in a person's words."""
+    return LetterError(plain_reason(reply), kind=reply["kind"])
 
-    Raises ``LetterError`` (with a reason a person can act on) when the file is not a
-    letter this program reads.
+
+def draft_from_file(name: str, data: bytes) -> tuple[Draft, list[str]]:
+    """The draft form filled from an uploaded file, and notes for the person.
+
+    A letter, or a draft in the letter layout, fills every field from its pre-filing parts;
+    any other draft (plain text, PDF with a text layer, Word ``.docx``) fills the case
+    summary. The file is read by a limited worker (:mod:`data.letters.pool`), never in this
+    process. Raises ``LetterError`` (with a reason a person can act on) when it cannot be.
     """
-    _check_size(name, data)
-    rows = letter_rows(Path(name or "letter"), data)
+    _check_size(data)
+    job = ParseJob(0, data, Path(name or "draft").suffix, allow_draft=True, task="draft")
+    reply = parse_one(job)
+    if reply["status"] == "failed":
+        raise _refused(reply)
+    if reply["status"] == "text":
+        note = (
+            f"Filled the case summary from {name}. It is not an IMR letter, so add the "
+            "requested services (one per line), then score."
+        )
+        return Draft(case_summary=reply["text"]), [note]
+    rows = rows_of_records(display_name(name or "letter"), reply["records"])
     first = rows[0]
-    notes = []
+    notes = [
+        f"Filled from {name}: the case summary and {len(rows)} requested service(s). "
+        "Check them, then score."
+    ]
     guidelines = {r["claims_admin_guideline"] for r in rows if r["claims_admin_guideline"]}
     guideline = ""
     if len(guidelines) == 1:
@@ -133,12 +198,28 @@ def draft_from_letter(name: str, data: bytes) -> tuple[Draft, list[str]]:
     return draft, notes
 
 
+def _batch_csv(name: str, data: bytes) -> tuple[list[dict], list[dict]]:
+    """(rows, unscorable) of a batch CSV, read by a limited worker."""
+    try:
+        _check_size(data)
+    except LetterError as exc:
+        raise InputError(f"{name}: {exc.reason}; split the CSV into smaller files") from exc
+    reply = parse_one(ParseJob(0, data, ".csv", task="batch_csv", name=name))
+    if reply["status"] == "failed":
+        reason = reply["reason"] if reply["kind"] == "bad_input" else _refused(reply).reason
+        if not reason.startswith(name):
+            reason = f"{name}: {reason}"
+        raise InputError(reason)
+    return reply["rows"], reply["unscorable"]
+
+
 def batch_upload_rows(files: list[tuple[str, bytes]]) -> tuple[list[dict], list[dict]]:
     """(rows, unscorable) from uploaded files: one batch CSV, or letters (PDF or text).
 
     As ``predict.py --batch`` and ``predict.py LETTERS...``: a letter or CSV row that
-    cannot be scored is set aside with its reason and the rest go on. Raises
-    ``InputError`` when the upload as a whole cannot be used.
+    cannot be scored is set aside with its reason and the rest go on. Every file is read
+    by limited workers; all of one upload's letters get :data:`UPLOAD_PARSE_SECONDS` in
+    all. Raises ``InputError`` when the upload as a whole cannot be used.
     """
     files = [(name, data) for name, data in files if name or data]
     if not files:
@@ -150,13 +231,27 @@ def batch_upload_rows(files: list[tuple[str, bytes]]) -> tuple[list[dict], list[
                 "upload either one CSV of cases or letters (PDF or text), not both or several "
                 "CSVs; the CSV needs the columns case_summary and service"
             )
-        name, data = csvs[0]
-        return batch_rows(Path(name), data)
-    rows, unscorable = [], []
-    for name, data in files:
+        return _batch_csv(*csvs[0])
+    outcomes: dict[int, list[dict] | LetterError] = {}
+    jobs = []
+    for index, (name, data) in enumerate(files):
         try:
-            _check_size(name, data)
-            rows.extend(letter_rows(Path(name), data))
+            _check_size(data)
         except LetterError as exc:
-            unscorable.append({"source_file": name, "error": exc.reason})
+            outcomes[index] = exc
+            continue
+        jobs.append(ParseJob(index, data, Path(name).suffix, allow_draft=True))
+    for job, reply in parse_all(jobs, total_seconds=UPLOAD_PARSE_SECONDS):
+        name = files[job.key][0]
+        if reply["status"] == "failed":
+            outcomes[job.key] = _refused(reply)
+        else:
+            outcomes[job.key] = rows_of_records(display_name(name), reply["records"])
+    rows, unscorable = [], []
+    for index, (name, _) in enumerate(files):
+        outcome = outcomes[index]
+        if isinstance(outcome, LetterError):
+            unscorable.append({"source_file": name, "error": outcome.reason})
+        else:
+            rows.extend(outcome)
     return rows, unscorable

@@ -1,9 +1,21 @@
 """Start the web page on this computer: load the model, warm it up, serve until Ctrl-C.
 
-Served by Werkzeug's threaded WSGI server (it comes with Flask, which comes with MLflow):
-enough for the few people of one office on one machine, and it needs nothing else
-installed. Request lines are not logged (:class:`QuietHandler`): nothing a user sends,
-not even which page, reaches a log.
+Served by waitress, a small pure-Python WSGI server, because it reads each request whole
+in one network loop before a thread handles it:
+
+- **a bounded worker pool**: :data:`THREADS` threads handle requests, whatever the number
+  of connections; at most :data:`MAX_CONNECTIONS` connections are open at once (more
+  wait to be accepted);
+- **read timeouts**: a connection that sends nothing for :data:`IDLE_SECONDS` is closed,
+  and a request not received whole within :data:`REQUEST_SECONDS` (a slow drip) too, so
+  half-sent requests hold no thread and not for long;
+- **bodies in memory**: a request body of up to :data:`MAX_BODY_BYTES` is kept in memory,
+  never spooled to a temporary file (case summaries are medical records), and larger
+  ones are refused before they are read; responses are never spooled either.
+
+Request lines are not logged (waitress keeps no access log): nothing a user sends, not
+even which page, reaches a log. Uploaded files are parsed by limited worker processes
+(:mod:`web.inputs`), never by this one.
 """
 
 from __future__ import annotations
@@ -12,8 +24,6 @@ import ipaddress
 import logging
 import sys
 import time
-
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +38,79 @@ WARM_UP_SERVICES = ("Physical therapy x 6 visits for the lumbar spine",)
 #: How long start-up waits for the model's details (a slow tracking server) before serving
 #: without them.
 INFO_WAIT_SECONDS = 30.0
+#: Threads that handle requests (score drafts, hand uploads to the parsing workers): the
+#: most requests handled at once, and so the most parsing workers started at once.
+THREADS = 4
+#: Connections open at once; more wait in the listening queue until one closes.
+MAX_CONNECTIONS = 2_000
+#: A connection silent this long is closed (between requests, or in the middle of one).
+IDLE_SECONDS = 15
+#: A request must arrive whole within this (32 MiB at about 1 MB/s), however it trickles.
+REQUEST_SECONDS = 60
+#: How often the network loop looks for connections to close.
+CHECK_SECONDS = 1
+#: Largest request body read; the app refuses anything over its own cap (32 MiB) with a
+#: page that says so, and this server refuses, unread, what is larger still.
+MAX_BODY_BYTES = 64 * 2**20
 
 
-class QuietHandler(WSGIRequestHandler):
-    """Werkzeug's handler without the access log (method, path and status per request)."""
+def make_server(app, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT):
+    """A waitress server for ``app`` on ``host``:``port`` (0: any free port), not yet
+    running: call its ``run()``. Raises ``OSError`` when the address cannot be used."""
+    from waitress.adjustments import Adjustments
+    from waitress.channel import HTTPChannel
+    from waitress.server import TcpWSGIServer
 
-    def log_request(self, code="-", size="-") -> None:
-        pass
+    class Channel(HTTPChannel):
+        """A connection that remembers when its current request began to arrive."""
+
+        request_began = 0.0
+
+        def received(self, data):
+            if self.request is None and data:
+                self.request_began = time.time()
+            return super().received(data)
+
+    class Server(TcpWSGIServer):
+        channel_class = Channel
+
+        def maintenance(self, now):
+            super().maintenance(now)  # closes connections idle for channel_timeout
+            late = now - REQUEST_SECONDS
+            for channel in list(self.active_channels.values()):
+                receiving = channel.request is not None and not channel.requests
+                if receiving and channel.request_began < late:
+                    channel.will_close = True
+
+    adjustments = Adjustments(
+        host=host,
+        port=port,
+        threads=THREADS,
+        connection_limit=MAX_CONNECTIONS,
+        channel_timeout=IDLE_SECONDS,
+        cleanup_interval=CHECK_SECONDS,
+        max_request_body_size=MAX_BODY_BYTES,
+        # above every body and response: nothing is ever spooled to a temporary file
+        inbuf_overflow=MAX_BODY_BYTES + 1,
+        outbuf_overflow=4 * MAX_BODY_BYTES,
+        asyncore_use_poll=True,  # select() stops at file descriptor 1024
+        expose_tracebacks=False,
+        ident="imr-outcome",
+    )
+    _raise_open_files(MAX_CONNECTIONS + 200)
+    return Server(app, adj=adjustments)
+
+
+def _raise_open_files(wanted: int) -> None:
+    """Let this process hold ``wanted`` open files where the hard limit allows it."""
+    try:
+        import resource
+    except ImportError:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def is_loopback(host: str) -> bool:
@@ -86,7 +162,7 @@ def serve(model_uri: str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) ->
         )
     app = build(model_uri, host)
     try:
-        server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
+        server = make_server(app, host, port)
     except OSError as exc:
         print(
             f"error: cannot listen on {host}:{port} ({exc.strerror or exc}); "
@@ -96,15 +172,13 @@ def serve(model_uri: str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) ->
         return 2
     shown = f"[{host}]" if ":" in host else host
     print(
-        f"Serving {model_uri} at http://{shown}:{server.server_port}/ "
+        f"Serving {model_uri} at http://{shown}:{server.effective_port}/ "
         f"(ready in {time.perf_counter() - started:.1f} s; Ctrl-C to stop)",
         file=sys.stderr,
         flush=True,
     )
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        server.run()  # returns on Ctrl-C, its threads stopped
     finally:
-        server.server_close()
+        server.close()
     return 0

@@ -236,6 +236,23 @@ def detect_layout(lines: list[str]) -> str:
     )
 
 
+def letter_headings(lines: list[str]) -> list[str]:
+    """The headings of a known letter layout that begin a line of ``lines``: those of this
+    layout, and another layout's when :func:`detect_layout` would name it. Empty: the text
+    is not a letter (a heading merely quoted in a sentence does not count)."""
+    starts = [line.strip().upper() for line in lines]
+
+    def found(heading: str) -> bool:
+        return any(start.startswith(heading.upper()) for start in starts)
+
+    out = [h for h in _V1_HEADINGS if found(h)]
+    for headings in _OTHER_LAYOUTS.values():
+        hits = [h for h in headings if found(h)]
+        if hits and (len(hits) >= 2 or len(headings) == 1 or found(headings[0])):
+            out.extend(hits)
+    return out
+
+
 def _find(lines: list[str], needle: str, start: int = 0) -> int | None:
     for i in range(start, len(lines)):
         if lines[i].strip().upper().startswith(needle):

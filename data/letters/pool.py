@@ -55,12 +55,19 @@ class ParseLimits:
 
 @dataclass
 class ParseJob:
-    """One file to parse: the caller's ``key``, its bytes and its name's suffix."""
+    """One file to parse: the caller's ``key``, its bytes and its name's suffix.
+
+    ``task`` (see :data:`data.letters.worker.TASKS`): ``letter`` (records), ``draft`` (a
+    draft from any file: records, or its text as the summary) or ``batch_csv`` (rows of a
+    batch CSV; ``name`` then labels its messages).
+    """
 
     key: object
     data: bytes
     suffix: str
     allow_draft: bool = False
+    task: str = "letter"
+    name: str = ""
 
 
 def failure(kind: str, reason: str) -> dict:
@@ -92,13 +99,23 @@ def _died(returncode: int, limits: ParseLimits) -> dict:
     return failure("resource_limit", f"{why}; the file is set aside")
 
 
+def _dicts(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+
+
 def _valid(reply: object) -> dict | None:
     """The reply if it has the documented shape, else None."""
     if not isinstance(reply, dict):
         return None
-    if reply.get("status") == "parsed":
-        records = reply.get("records")
-        if isinstance(records, list) and all(isinstance(r, dict) for r in records):
+    status = reply.get("status")
+    if status == "parsed":
+        if _dicts(reply.get("records")):
+            return reply
+    elif status == "text":
+        if isinstance(reply.get("text"), str):
+            return reply
+    elif status == "batch":
+        if _dicts(reply.get("rows")) and _dicts(reply.get("unscorable")):
             return reply
     elif (
         reply.get("status") == "failed"
@@ -133,6 +150,10 @@ class _Worker:
 
     def __init__(self, limits: ParseLimits) -> None:
         env = dict(os.environ)
+        # one BLAS thread: a batch CSV's pandas import must fit the address-space limit on
+        # machines with many cores, and parsing never does linear algebra
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[name] = "1"
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "data.letters.worker", json.dumps(asdict(limits))],
@@ -158,7 +179,14 @@ class _Worker:
         return not self.jobs or (len(self.jobs) < QUEUE_DEPTH and queued < QUEUE_BYTES)
 
     def queue(self, job: ParseJob) -> None:
-        header = json.dumps({"suffix": job.suffix, "allow_draft": job.allow_draft}).encode()
+        header = json.dumps(
+            {
+                "suffix": job.suffix,
+                "allow_draft": job.allow_draft,
+                "task": job.task,
+                "name": job.name,
+            }
+        ).encode()
         self.outbox += REQUEST.pack(len(header), len(job.data)) + header + job.data
         if self.ready and not self.jobs:
             self.deadline = time.monotonic() + self.seconds
@@ -307,10 +335,12 @@ class _Pool:
             self.retire(worker, kill=True)  # not worth keeping; its queue goes elsewhere
         return job, reply
 
-    def step(self) -> list[tuple[ParseJob, dict]]:
-        """Wait for the next replies (or a time limit); what finished."""
+    def step(self, until: float = math.inf) -> list[tuple[ParseJob, dict]]:
+        """Wait for the next replies (or a time limit, or ``until``); what finished."""
         self.watch_writes()
         deadlines = [w.deadline for w in self.workers if w.deadline < math.inf]
+        if until < math.inf:
+            deadlines.append(until)
         wait = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
         done: list[tuple[ParseJob, dict]] = []
         for key, events in self.selector.select(wait):
@@ -341,6 +371,17 @@ class _Pool:
             done.append((head, failure("resource_limit", reason)))
         return done
 
+    def pending(self) -> list[ParseJob]:
+        """Every job not yet answered, the workers' stopped with them."""
+        out = []
+        for worker in list(self.workers):
+            out.extend(worker.jobs)
+            worker.jobs.clear()
+            self.retire(worker, kill=True)
+        while (job := self.take()) is not None:
+            out.append(job)
+        return out
+
     def close(self) -> None:
         for worker in list(self.workers):
             self.retire(worker, kill=bool(worker.jobs))
@@ -348,21 +389,56 @@ class _Pool:
 
 
 def parse_all(
-    jobs: Iterable[ParseJob], *, workers: int = 1, limits: ParseLimits | None = None
+    jobs: Iterable[ParseJob],
+    *,
+    workers: int = 1,
+    limits: ParseLimits | None = None,
+    total_seconds: float | None = None,
 ) -> Iterator[tuple[ParseJob, dict]]:
     """``(job, reply)`` for every job, in completion order. Jobs are drawn lazily: at most
     :data:`QUEUE_DEPTH` files (and about :data:`QUEUE_BYTES`) per worker are held at a time.
     A reply is ``{"status": "parsed", "records": [...]}`` or ``{"status": "failed", "kind":
-    ..., "reason": ...}``."""
+    ..., "reason": ...}`` (other shapes per task: :data:`data.letters.worker.TASKS`).
+
+    ``total_seconds``: a budget for all the jobs together (the web page's, per request);
+    the jobs not answered within it fail with kind ``resource_limit``."""
     pool = _Pool(jobs, workers, limits or ParseLimits())
+    until = math.inf if total_seconds is None else time.monotonic() + total_seconds
     try:
         while True:
             pool.fill()
             if not any(worker.jobs for worker in pool.workers):
                 return
-            yield from pool.step()
+            if time.monotonic() >= until:
+                reason = (
+                    f"time limit for one upload ({total_seconds:g} s for all its files) reached "
+                    "before this file was read; send fewer files at a time"
+                )
+                for job in pool.pending():
+                    yield job, failure("resource_limit", reason)
+                return
+            yield from pool.step(until)
     finally:
         pool.close()
+
+
+def plain_reason(reply: dict, limits: ParseLimits | None = None) -> str:
+    """A failed reply's reason for a person scoring a draft: a file stopped at a limit is
+    described by what it means, not by how its parser died."""
+    if reply.get("kind") != "resource_limit":
+        return reply["reason"]
+    limits = limits or ParseLimits()
+    return (
+        "this file needs more memory or time to read than any letter or draft (the limits "
+        f"are {limits.memory_mib:,} MiB and {limits.seconds:g} s a file), so it was not read; "
+        "it may be damaged, or made to overload this program. Save the draft again as PDF, "
+        "Word or plain text, or type the summary"
+    )
+
+
+def parse_one(job: ParseJob, *, limits: ParseLimits | None = None) -> dict:
+    """The reply for one job, parsed by a worker of its own (see :func:`parse_all`)."""
+    return next(reply for _, reply in parse_all([job], limits=limits))
 
 
 def parse_files(

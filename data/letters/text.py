@@ -1,9 +1,12 @@
-"""Turn a letter file (PDF or extracted text) into plain text, or say why it cannot be.
+"""Turn a letter file (PDF, Word ``.docx`` or extracted text) into plain text, or say why
+it cannot be.
 
 PDF text comes from pypdfium2 (PDFium): on the 134 DWC letters it extracts text about
 13 times faster than pypdf (see ``benchmarks/bench_ingest.py``) and it honours the owner
 password of the published letters, which forbids copying but not extraction. A PDF that
-needs a password to open is refused as ``encrypted_pdf``.
+needs a password to open is refused as ``encrypted_pdf``. Word documents are read by
+:mod:`data.letters.docx`; other formats people keep drafts in (``.doc``, ``.rtf``, other
+archives) are named and refused (``unsupported_format``) rather than read as text.
 
 Limits (``settings``): a PDF's page count is read from its page tree and checked before
 any page is (``too_many_pages``); the text of a letter may not exceed
@@ -36,6 +39,14 @@ _MIN_CHARS_PER_PAGE = 20
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _PDFIUM_LINE_END_HYPHEN = re.compile("[\ufffe\x02]")
 
+
+#: Formats people keep drafts in that are not read, by their first bytes: named, not
+#: decoded as text.
+_OTHER_FORMATS = (
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a Word 97-2003 document (.doc) or another Office file"),
+    (b"{\\rtf", "a Rich Text Format file (.rtf)"),
+    (b"PK\x03\x04", "a ZIP archive (an OpenDocument, Office or other archive file)"),
+)
 
 #: PDFium's FPDF_ERR_PASSWORD: the document needs a (user) password to open.
 _PDFIUM_PASSWORD_ERROR = 4
@@ -146,18 +157,36 @@ def _decode(data: bytes) -> str:
 
 
 def bytes_to_text(data: bytes, suffix: str) -> str:
-    """The text of a letter's bytes, PDF or text, judged by content rather than name
-    (``suffix`` only catches a file named ``.pdf`` that is not one)."""
+    """The text of a letter's (or draft's) bytes, PDF, Word (``.docx``) or text, judged by
+    content rather than name (``suffix`` only catches a file named ``.pdf`` or ``.docx``
+    that is not one, and tells a Word document from another ZIP archive)."""
+    from data.letters.docx import ZIP_MAGIC, docx_to_text
+
     if not data.strip():
         raise LetterError("empty file (no content)", kind="empty")
+    suffix = suffix.lower()
     if data.lstrip()[:5] == PDF_MAGIC:
         return pdf_to_text(data)
-    if suffix.lower() == ".pdf":
+    if suffix == ".pdf":
         raise LetterError(
             f"named .pdf but is not a PDF (starts with {data[:8]!r}); "
             "download the letter again or rename it",
             kind="not_pdf",
         )
+    if data.startswith(ZIP_MAGIC) and suffix == ".docx":
+        return docx_to_text(data)
+    if suffix == ".docx":
+        raise LetterError(
+            f"named .docx but is not a Word document (starts with {data[:8]!r}); "
+            "save it again from Word, or as PDF or plain text",
+            kind="not_docx",
+        )
+    for magic, what in _OTHER_FORMATS:
+        if data.startswith(magic):
+            raise LetterError(
+                f"{what}, which this program does not read; save it as .docx, PDF or plain text",
+                kind="unsupported_format",
+            )
     return decode_text(data)
 
 

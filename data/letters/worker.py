@@ -4,10 +4,14 @@
 
 It first limits itself (address space, CPU time per letter, no core dumps, no files
 written), then answers requests on stdin (frames of :mod:`data.letters.protocol`), one at a
-time, until stdin closes. The reply is ``{"status": "parsed", "records": [...]}`` or
-``{"status": "failed", "kind": ..., "reason": ...}``. The worker never sees a file name.
+time, until stdin closes. The reply is ``{"status": "parsed", "records": [...]}`` (a
+letter), ``{"status": "text", "text": ...}`` (a draft that is not a letter: its summary),
+``{"status": "batch", "rows": [...], "unscorable": [...]}`` (a batch CSV) or
+``{"status": "failed", "kind": ..., "reason": ...}``. The worker never opens a file by
+name; a batch CSV's name only labels its messages.
 
-It imports only the parser (no pandas), so it starts in ~50 ms and needs ~30 MiB.
+It imports only the parser (no pandas), so it starts in ~50 ms and needs ~30 MiB; a
+batch CSV (task ``batch_csv``) imports pandas when it comes, and python-docx a Word file.
 """
 
 from __future__ import annotations
@@ -53,14 +57,46 @@ def limit_cpu(seconds: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (want, hard))
 
 
-def parse_request(header: dict, data: bytes) -> dict:
-    """The reply to one request (never raises for bad input)."""
+def _letter(header: dict, data: bytes) -> dict:
     from data.letters.records import file_records
 
+    records = file_records(
+        data, str(header.get("suffix", "")), allow_draft=bool(header.get("allow_draft"))
+    )
+    return {"status": "parsed", "records": records}
+
+
+def _draft(header: dict, data: bytes) -> dict:
+    from data.letters.draft_file import draft_reply
+
+    return draft_reply(data, str(header.get("suffix", "")))
+
+
+def _batch_csv(header: dict, data: bytes) -> dict:
+    from pathlib import Path
+
+    from models.scoring.drafts import InputError, batch_rows
+
     try:
-        records = file_records(
-            data, str(header.get("suffix", "")), allow_draft=bool(header.get("allow_draft"))
-        )
+        rows, unscorable = batch_rows(Path(str(header.get("name") or "batch.csv")), data)
+    except InputError as exc:
+        return {"status": "failed", "kind": "bad_input", "reason": str(exc)}
+    return {"status": "batch", "rows": rows, "unscorable": unscorable}
+
+
+#: What a request asks for (header ``task``): a letter's records (ingestion, letters given
+#: to ``predict.py``), a draft from any file (the web page's upload, ``--summary FILE``),
+#: or the rows of a batch CSV (the web page's batch upload).
+TASKS = {"letter": _letter, "draft": _draft, "batch_csv": _batch_csv}
+
+
+def parse_request(header: dict, data: bytes) -> dict:
+    """The reply to one request (never raises for bad input)."""
+    task = TASKS.get(str(header.get("task") or "letter"))
+    if task is None:
+        return {"status": "failed", "kind": "internal_error", "reason": "unknown task"}
+    try:
+        return task(header, data)
     except LetterError as exc:
         return {"status": "failed", "kind": exc.kind, "reason": exc.reason}
     except RecursionError:
@@ -71,9 +107,13 @@ def parse_request(header: dict, data: bytes) -> dict:
         }
     except MemoryError:
         raise
+    except ImportError as exc:
+        # a task's library imported on first use cannot be mapped under the memory limit
+        if "failed to map segment" in str(exc) or "cannot allocate memory" in str(exc).lower():
+            raise MemoryError from exc
+        return {"status": "failed", "kind": "internal_error", "reason": _bug(exc)}
     except Exception as exc:  # a parser bug: report it for this file, keep serving the others
         return {"status": "failed", "kind": "internal_error", "reason": _bug(exc)}
-    return {"status": "parsed", "records": records}
 
 
 def _bug(exc: Exception) -> str:

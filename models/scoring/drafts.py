@@ -301,7 +301,6 @@ def letters_rows(paths: list[Path]) -> tuple[list[dict], list[dict]]:
     from data.letters.files import find_letter_files
     from data.letters.names import display_name
     from data.letters.pool import parse_files
-    from settings import PRE_FILING_COLUMNS
 
     files, missing = find_letter_files(paths)
     outcomes = [*missing, *parse_files(files, allow_draft=True)]
@@ -313,34 +312,47 @@ def letters_rows(paths: list[Path]) -> tuple[list[dict], list[dict]]:
                 {"source_file": outcome.path, "error": outcome.reason, "kind": outcome.kind}
             )
             continue
-        name = display_name(path.name)
-        for record in outcome.records:
-            row = {"source_file": name, "item_index": record["item_index"]}
-            rows.append(row | {column: record[column] for column in PRE_FILING_COLUMNS})
+        rows.extend(rows_of_records(display_name(path.name), outcome.records))
     return rows, unscorable
+
+
+def rows_of_records(source_file: str, records: list[dict]) -> list[dict]:
+    """Rows of a parsed letter's records: ``source_file`` (a display name), ``item_index``
+    and the pre-filing columns only."""
+    from settings import PRE_FILING_COLUMNS
+
+    return [
+        {"source_file": source_file, "item_index": record["item_index"]}
+        | {column: record[column] for column in PRE_FILING_COLUMNS}
+        for record in records
+    ]
 
 
 def letter_rows(path: Path, data: bytes | None = None) -> list[dict]:
     """Pre-filing rows of one letter file, real or draft (``LetterError`` if unparseable).
 
-    ``data``: the file's bytes when they are already in memory (an upload to the web page,
-    never written to disk); ``path`` then only names the file and tells PDF from text, and
-    the bytes are parsed in this process by the same row builder (the web page caps an
-    upload's size; the worker limits of ingestion apply to files on disk).
+    ``data``: the file's bytes when they are already in memory (never written to disk);
+    ``path`` then only names the file and tells PDF from text. Either way the file is
+    parsed by a limited worker (:mod:`data.letters.pool`), never in this process.
     """
     from data.letters.errors import LetterError
 
     if data is not None:
         from data.letters.names import display_name
-        from data.letters.records import file_records
-        from settings import PRE_FILING_COLUMNS
+        from data.letters.pool import ParseJob, parse_one
+        from settings import MAX_LETTER_BYTES
 
         path = Path(path)
-        return [
-            {"source_file": display_name(path.name), "item_index": record["item_index"]}
-            | {column: record[column] for column in PRE_FILING_COLUMNS}
-            for record in file_records(data, path.suffix, allow_draft=True)
-        ]
+        if len(data) > MAX_LETTER_BYTES:
+            raise LetterError(
+                f"file is {len(data) / 2**20:.0f} MiB, larger than any letter "
+                f"({MAX_LETTER_BYTES // 2**20} MiB limit); is it really a determination letter?",
+                kind="too_large",
+            )
+        reply = parse_one(ParseJob(0, data, path.suffix, allow_draft=True))
+        if reply["status"] == "failed":
+            raise LetterError(reply["reason"], kind=reply["kind"])
+        return rows_of_records(display_name(path.name), reply["records"])
     rows, unscorable = letters_rows([Path(path)])
     if unscorable:
         raise LetterError(unscorable[0]["error"], kind=unscorable[0]["kind"])
