@@ -195,7 +195,7 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
         draft = draft_from_form(request.form)
         too_long = limit_draft(draft)  # empties what is too long: it is never echoed back
         if too_long:
-            return draft_page(draft, status=422, errors=too_long)
+            return draft, None, None, draft_page(draft, status=422, errors=too_long)
         try:
             rows = draft_rows_of(draft)
         except InputError as exc:
