@@ -42,7 +42,7 @@ from models.recipe import (
     fit_model,
 )
 from models.store.fingerprint import code_fingerprint
-from models.store.persistence import save_pipeline
+from models.store.persistence import PIPELINE_FILE, save_pipeline
 from settings import (
     DEFAULT_DATASET_DIR,
     DEFAULT_EXPERIMENT,
@@ -515,7 +515,7 @@ def write_artifacts(tmp: Path, model, prepared: Prepared, evaluated: Evaluated) 
         out["ingest_report"].write_text(json.dumps(prepared.ingest_report, indent=2, default=str))
     out["baseline_rates"] = tmp / "baseline_rates.json"
     out["baseline_rates"].write_text(json.dumps(base_rates(items), indent=2))
-    out["pipeline"] = save_pipeline(model, tmp / "pipeline.skops")
+    out["pipeline"] = save_pipeline(model, tmp / PIPELINE_FILE)
     return out
 
 
