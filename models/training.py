@@ -293,6 +293,13 @@ def decide(
     if champion is None:
         comparison = compare(oof.y, oof.model, None, groups)
         return Decision(comparison, None, "none")
+    if not champion.loadable:
+        comparison = compare(oof.y, oof.model, None, groups)
+        comparison.reason = (
+            "the champion's model file is of an earlier format that this code refuses to "
+            "load (it could run code); replaced"
+        )
+        return Decision(comparison, champion, "none")
     p_champ, mask, how = _champion_oof(
         champion, evaluated, items, fingerprint, logged_oof, step=step
     )
@@ -566,7 +573,7 @@ def _logged_oof(run_id: str) -> pd.DataFrame | None:
 
 def _is_repeat(items: pd.DataFrame, champion, seed: int, n_splits: int, fingerprint: str) -> bool:
     """The champion is this training's exact repeat: same letters, code, recipe and seed."""
-    if champion is None:
+    if champion is None or not champion.loadable:
         return False
     params = champion.params
     return (

@@ -25,7 +25,7 @@ import pytest
 
 from data.synthetic import generate_corpus
 from models.store.loading import MODEL_FILES_TAG, PIPELINE_TAG
-from models.store.persistence import load_pipeline, save_pipeline
+from models.store.persistence import UntrustedModelError, load_pipeline, save_pipeline
 from models.training import train
 from tests.hostile_models import (
     REPO,
@@ -164,8 +164,6 @@ def test_the_document_round_trips_exactly_on_the_real_letters(real_items, tmp_pa
 def test_saving_refuses_a_step_the_format_does_not_hold(tmp_path):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer
-
-    from models.store.persistence import UntrustedModelError
 
     with pytest.raises(UntrustedModelError, match="FunctionTransformer is not a class"):
         save_pipeline(make_pipeline(FunctionTransformer(print)), tmp_path / "p.json")
@@ -610,3 +608,27 @@ def test_planted_model_details_never_reach_the_web_page(store, reference_p):
     assert out == dict.fromkeys(out, True), out
     assert len(out) == 5
     assert page == {"123456 shown": False, "0.999 shown": False, "real items shown": True}
+
+
+# --- after an upgrade ------------------------------------------------------------------------
+
+
+def test_a_champion_of_an_earlier_format_is_refused_and_replaced_by_the_next_training(
+    tmp_path, tracking
+):
+    """A store whose champion was saved by an earlier version (a skops file and its type
+    list): predictions refuse it, and train.py, even on the same letters, replaces it."""
+    from models.store.loading import load
+
+    generate_corpus(tmp_path / "letters", 60, seed=1)
+    first = train([tmp_path / "letters"], dataset_dir=tmp_path / "ds", n_splits=3, repeats=1)
+    client = mlflow.MlflowClient()
+    client.set_tag(first.run_id, PIPELINE_TAG, "pipeline.skops")
+    old_files = {"pipeline.skops": "a" * 64, "pipeline.types.json": "b" * 64}
+    client.set_tag(first.run_id, MODEL_FILES_TAG, json.dumps(old_files))
+    with pytest.raises(UntrustedModelError, match="format of earlier versions"):
+        load()
+    second = train([tmp_path / "letters"], dataset_dir=tmp_path / "ds", n_splits=3, repeats=1)
+    assert second.alias == "champion"
+    assert "earlier format" in second.comparison.reason
+    assert load().run_id == second.run_id

@@ -155,23 +155,44 @@ def pip_requirements() -> list[str]:
 
 @dataclass
 class Champion:
-    """The current champion's version, its run and that run's parameters and metrics."""
+    """The current champion's version, its run and that run's parameters and metrics.
+
+    ``loadable`` is False for a champion whose model file this code refuses to load (saved
+    by an earlier version, as a skops file or without recorded hashes): a new model
+    replaces it, since predictions cannot use it.
+    """
 
     version: str
     run_id: str
     params: dict
     metrics: dict
+    loadable: bool = True
 
 
 def current_champion(client: mlflow.MlflowClient, name: str) -> Champion | None:
     """The version holding the ``champion`` alias, if the model and alias exist."""
+    from models.store.loading import recorded_files
+    from models.store.persistence import UntrustedModelError
+
     try:
         version = client.get_model_version_by_alias(name, CHAMPION_ALIAS)
     except mlflow.exceptions.MlflowException:
         return None
     run = client.get_run(version.run_id)
+    try:
+        recorded_files(run)
+        loadable = True
+    except UntrustedModelError as exc:
+        logger.warning(
+            "the champion, %s version %s, cannot be loaded: %s", name, version.version, exc
+        )
+        loadable = False
     return Champion(
-        str(version.version), version.run_id, dict(run.data.params), dict(run.data.metrics)
+        str(version.version),
+        version.run_id,
+        dict(run.data.params),
+        dict(run.data.metrics),
+        loadable,
     )
 
 
