@@ -9,7 +9,8 @@
 
 ``--summary -``, ``--case -`` or ``--batch -`` reads standard input; every input is read
 within its limit (``models/scoring/input_files.py``). The model is
-``models:/imr-outcome@champion`` from ``MLFLOW_TRACKING_URI`` unless ``--model URI``.
+``models:/imr-outcome@champion`` from ``MLFLOW_TRACKING_URI`` unless ``--model URI`` (a
+registry URI; a model folder is refused: loading it would run its code).
 Exit status: 0 scored, 1 some items could not be scored (listed; the others are scored),
 2 bad input, a bad output path, no model, or a tracking store that does not answer.
 """
@@ -98,6 +99,16 @@ def _check_output(path: Path, option: str, suffix: str | None = None) -> None:
         _fail(f"{option} {path}: the folder {parent} does not exist; create it or pick another")
 
 
+def _model_uri(text: str) -> str:
+    """A registry URI, or argparse's error: a model folder is code, never loaded."""
+    from models.store.loading import ModelURIRefused, check_model_uri
+
+    try:
+        return check_model_uri(text)
+    except ModelURIRefused as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -146,7 +157,12 @@ def predict_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--json", dest="as_json", action="store_true", help="Machine-readable output."
     )
-    parser.add_argument("--model", default=DEFAULT_MODEL, help="Model URI.")
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        type=_model_uri,
+        help="Registry URI: models:/NAME@ALIAS or models:/NAME/VERSION (never a folder).",
+    )
     parser.add_argument(
         "--no-what-if", dest="what_if", action="store_false", help="Skip what-if re-scoring."
     )
@@ -232,7 +248,12 @@ def importances_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--top", type=_positive, default=20, help="How many features to list.")
     parser.add_argument("--png", type=Path, help="Also draw a bar chart to this PNG.")
-    parser.add_argument("--model", default=DEFAULT_MODEL, help="Model URI.")
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        type=_model_uri,
+        help="Registry URI: models:/NAME@ALIAS or models:/NAME/VERSION (never a folder).",
+    )
     parser.add_argument(
         "--json", dest="as_json", action="store_true", help="Machine-readable output."
     )
@@ -273,7 +294,12 @@ def serve_parser() -> argparse.ArgumentParser:
         description="The web page: score drafts, batches and see the model, in a browser.",
     )
     parser.add_argument("--port", type=int, default=8000, help="Port (0: any free one).")
-    parser.add_argument("--model", default=DEFAULT_MODEL, help="Model URI.")
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        type=_model_uri,
+        help="Registry URI: models:/NAME@ALIAS or models:/NAME/VERSION (never a folder).",
+    )
     parser.add_argument(
         "--host",
         default="127.0.0.1",

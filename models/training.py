@@ -47,7 +47,7 @@ from models.recipe import (
     fit_model,
 )
 from models.store.fingerprint import code_fingerprint
-from models.store.persistence import save_pipeline
+from models.store.persistence import PIPELINE_FILE, save_pipeline
 from settings import (
     DEFAULT_DATASET_DIR,
     DEFAULT_EXPERIMENT,
@@ -345,6 +345,13 @@ def decide(
     if champion is None:
         comparison = compare(oof.y, oof.model, None, groups)
         return Decision(comparison, None, "none")
+    if not champion.loadable:
+        comparison = compare(oof.y, oof.model, None, groups)
+        comparison.reason = (
+            "the champion's model file is of an earlier format that this code refuses to "
+            "load (it could run code); replaced"
+        )
+        return Decision(comparison, champion, "none")
     p_champ, mask, how = _champion_oof(
         champion, evaluated, items, fingerprint, logged_oof, step=step
     )
@@ -600,7 +607,7 @@ def write_artifacts(
     if reasons_evaluated is not None:
         out["reasons_cv"] = tmp / "reasons_cv.csv"
         write_csv(reasons_evaluated.table, out["reasons_cv"], index=False)
-    out["pipeline"] = save_pipeline(model, tmp / "pipeline.skops")
+    out["pipeline"] = save_pipeline(model, tmp / PIPELINE_FILE)
     return out
 
 
@@ -647,7 +654,7 @@ def _logged_oof(run_id: str) -> pd.DataFrame | None:
 
 def _is_repeat(items: pd.DataFrame, champion, seed: int, n_splits: int, fingerprint: str) -> bool:
     """The champion is this training's exact repeat: same letters, code, recipe and seed."""
-    if champion is None:
+    if champion is None or not champion.loadable:
         return False
     params = champion.params
     return (

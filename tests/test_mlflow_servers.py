@@ -229,7 +229,7 @@ def test_training_against_a_tracking_server_round_trips(tmp_path, monkeypatch):
     assert run.data.params["candidate"] == "guideline"
     # artifacts went through the server's proxy into its destination, not the client's disk
     assert run.info.artifact_uri.startswith("mlflow-artifacts:"), run.info.artifact_uri
-    assert any(artifacts.rglob("pipeline.skops")), sorted(map(str, artifacts.rglob("*")))[:20]
+    assert any(artifacts.rglob("pipeline.json")), sorted(map(str, artifacts.rglob("*")))[:20]
     assert not (client_dir / "mlruns").exists() and not (client_dir / "mlartifacts").exists()
 
 

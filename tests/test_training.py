@@ -39,7 +39,7 @@ def test_first_training_registers_champion_and_logs_everything(tmp_path, trackin
         "metrics.csv",
         "importances.csv",
         "ingest_report.json",
-        "pipeline.skops",
+        "pipeline.json",
     } <= artifacts
     model = mlflow.pyfunc.load_model("models:/imr-outcome@champion")
     draft = pd.DataFrame(

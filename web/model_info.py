@@ -291,39 +291,69 @@ def _cache_file(run_id: str) -> Path:
     return root / store / "web" / f"{run_id}.json"
 
 
+#: What the signature of a kept copy of the details is for (see models.store.resolution_memo).
+_SIGNED_AS = "web model details"
+
+
 def save_cached(info: ModelInfo) -> None:
-    """Keep ``info`` for the next start (JSON; images base64)."""
+    """Keep ``info`` for the next start (JSON, images base64), signed with the cache key."""
     import base64
     import json
+
+    from models.store.resolution_memo import sign
+    from settings import tracking_uri
 
     if not info.run_id or not info.complete:  # a failed read is tried again next start
         return
     record = asdict(info)
     record["images"] = {k: base64.b64encode(v).decode() for k, v in info.images.items()}
+    text = json.dumps(record)
+    signature = sign(_SIGNED_AS, [tracking_uri(), info.run_id, text])
+    if signature is None:  # no key of our own: nothing kept that could not be checked
+        return
     path = _cache_file(info.run_id)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record), encoding="utf-8")
+        tmp.write_text(json.dumps({"record": text, "signature": signature}), encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:  # a read-only cache only costs the next start its speed
         log.warning("cannot keep the model details in %s: %s", path.parent, exc.strerror)
 
 
 def load_cached(uri: str, run_id: str | None) -> ModelInfo | None:
-    """The details a previous start kept for ``run_id``, or None."""
+    """The details a previous start kept for ``run_id``, or None.
+
+    Only a copy signed with this user's cache key for this tracking store and run is
+    used: a copy planted or edited in the cache folder is ignored (with a warning) and the
+    details are read from MLflow.
+    """
     import base64
     import binascii
     import json
 
+    from models.store.resolution_memo import verify
+    from settings import tracking_uri
+
     if not run_id:
         return None
+    path = _cache_file(run_id)
     try:
-        record = json.loads(_cache_file(run_id).read_text(encoding="utf-8"))
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        text, signature = kept["record"], kept["signature"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # absent or unreadable: read it again
+    if not isinstance(text, str) or not verify(
+        _SIGNED_AS, [tracking_uri(), run_id, text], signature
+    ):
+        log.warning("ignoring the model details in %s: their signature does not match", path)
+        return None
+    try:
+        record = json.loads(text)
         record["images"] = {k: base64.b64decode(v) for k, v in record["images"].items()}
         info = ModelInfo(**record)
-    except (OSError, ValueError, TypeError, KeyError, binascii.Error):
-        return None  # absent or unreadable: read it again
+    except (ValueError, TypeError, KeyError, AttributeError, binascii.Error):
+        return None
     info.uri = uri
     return info
 

@@ -1,15 +1,17 @@
 """Load a registered model for prediction: verified, never unpickled, with clear errors.
 
-Which version an alias names, its training run and the hashes that run recorded are
-asked of the tracking store through the public MLflow client on every load
-(:func:`resolve`). The fitted pipeline is the run's skops file, kept in a local cache
+Only registry URIs are loaded (``models:/NAME@ALIAS``, ``models:/NAME/VERSION``): a model
+folder or ``runs:/`` URI is refused (:func:`check_model_uri`), because MLflow would run
+the folder's code to load it. Which version an alias names, its training run and the
+SHA-256 that run recorded of its model document are asked of the tracking store through
+the public MLflow client (:func:`resolve`). The document is kept in a local cache
 (``work/model_cache`` or ``IMR_MODEL_CACHE``) so later predictions skip the artifact
 download. A cached file is used only when its SHA-256 equals the one recorded in the run
 (tag :data:`MODEL_FILES_TAG`); one that differs (changed, truncated, empty) is fetched
-again from the artifact store, with a warning. :func:`load_resolved` then reads the files
-into memory, checks their hashes once more and loads the pipeline with the exact type
-list recorded at training (:mod:`models.store.persistence`). Nothing is unpickled, and nothing
-placed in the cache folder is ever run.
+again from the artifact store, with a warning. :func:`load_resolved` then reads it into
+memory, checks its hash once more and builds the pipeline from its fitted parameters
+(:mod:`models.store.persistence`). Nothing is unpickled, nothing in the document is run,
+and nothing else placed in the cache folder is read.
 
 Speed: importing MLflow and opening a SQLite store costs about 2.5 s of CPU, more than
 the prediction. While a local store's file is unchanged its answer cannot change, so the
@@ -17,8 +19,8 @@ answer is remembered, signed, beside the cache (:mod:`models.store.resolution_me
 store must be asked, :class:`PendingLoad` does it in a child process while the caller
 imports and reads its input (``predict.py``).
 
-Models trained before the hashes were recorded load through MLflow's pyfunc loader, which
-applies the same type policy.
+Models trained before the document format (a skops file, or no recorded hashes) are
+refused with a message to retrain: loading them would run their code.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ DEFAULT_MODEL_URI = f"models:/{DEFAULT_MODEL_NAME}@{CHAMPION_ALIAS}"
 BASELINE_ARTIFACT = "baseline_rates.json"
 #: Run tag holding {artifact file name: SHA-256} of the model files (see models.store.registry).
 MODEL_FILES_TAG = "imr.model_files"
-#: Run tag naming which of those files is the skops pipeline.
+#: Run tag naming which of those files is the model document.
 PIPELINE_TAG = "imr.pipeline_artifact"
 #: Upper bound on the child process that asks the store (HTTP waits are bounded inside it).
 RESOLVE_TIMEOUT_SECONDS = 120
@@ -60,6 +62,7 @@ __all__ = [
     "Resolved",
     "TrackingUnreachable",
     "baseline_rate",
+    "check_model_uri",
     "load",
     "load_resolved",
     "resolve",
@@ -68,6 +71,22 @@ __all__ = [
 
 class ModelNotFound(RuntimeError):
     """No model at the URI; the message says to run train.py."""
+
+
+class ModelURIRefused(UntrustedModelError):
+    """Not a registry URI: a model folder (or ``runs:/`` URI) would run its own code."""
+
+
+def check_model_uri(uri: str) -> str:
+    """``uri`` if it is a registry URI, else :class:`ModelURIRefused` saying why."""
+    if _REGISTRY_URI.match(uri):
+        return uri
+    raise ModelURIRefused(
+        f"{uri[:200]!a} is not a registry URI, and only those are loaded (models:/NAME@ALIAS or "
+        "models:/NAME/VERSION, e.g. models:/imr-outcome@champion). A model folder is code: "
+        "MLflow would run its pyfunc_model.py and its copy of the packages. Register the "
+        "model with train.py and give its URI"
+    )
 
 
 @dataclass
@@ -82,18 +101,14 @@ class LoadedModel:
 
 @dataclass
 class Resolved:
-    """What the tracking store says about a model URI, with its files verified in the cache.
-
-    ``files`` is ``None`` for a model to load through MLflow (not a registry URI, or trained
-    before hashes were recorded).
-    """
+    """What the tracking store says about a model URI, with its files verified in the cache."""
 
     uri: str
-    run_id: str | None = None
-    version: str | None = None
-    files: dict[str, str] | None = None
-    pipeline_file: str | None = None
-    folder: str | None = None
+    run_id: str
+    version: str
+    files: dict[str, str]
+    pipeline_file: str
+    folder: str
     baseline: dict = field(default_factory=dict)
 
 
@@ -140,18 +155,52 @@ def _model_version(client, uri: str, name: str, alias: str | None, version: str 
         raise _not_found(uri, str(exc)) from exc
 
 
-def _recorded_files(run) -> dict[str, str] | None:
-    """{artifact file: SHA-256} recorded by the training run, or ``None`` (older runs)."""
-    text = run.data.tags.get(MODEL_FILES_TAG)
-    if not text:
-        return None
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def recorded_files(run) -> tuple[str, dict[str, str]]:
+    """(the model document's name, {artifact file: SHA-256}) recorded by the training run.
+
+    :class:`UntrustedModelError` for a run without them, or whose model file is not a JSON
+    model document (trained before this format: its loading would run code).
+    """
+    run_id = run.info.run_id
     try:
-        files = json.loads(text)
+        files = json.loads(run.data.tags.get(MODEL_FILES_TAG) or "null")
     except json.JSONDecodeError:
-        return None
-    if not isinstance(files, dict) or run.data.tags.get(PIPELINE_TAG) not in files:
-        return None
-    return files
+        files = None
+    pipeline = run.data.tags.get(PIPELINE_TAG)
+    if (
+        not isinstance(files, dict)
+        or pipeline not in files
+        or not all(isinstance(k, str) and _SHA256.match(str(v)) for k, v in files.items())
+    ):
+        raise UntrustedModelError(
+            f"run {run_id} recorded no SHA-256 of its model files (tags {MODEL_FILES_TAG}, "
+            f"{PIPELINE_TAG}): it was trained by an older version; retrain with train.py"
+        )
+    if not pipeline.endswith(".json") or "/" in pipeline or pipeline.startswith("."):
+        raise UntrustedModelError(
+            f"run {run_id} saved its model as {pipeline[:100]!a}, a format of earlier "
+            "versions that can call functions when loaded; model files are JSON documents "
+            "now: retrain with train.py"
+        )
+    return pipeline, files
+
+
+def recorded_pipeline_sha256(run_id: str, uri: str | None = None) -> tuple[str, str]:
+    """(model document name, its SHA-256) as run ``run_id`` recorded them, asked of the
+    tracking store ``uri`` (default: ``MLFLOW_TRACKING_URI``)."""
+    client = tracking_client(uri)
+    try:
+        run = ask(f"run {run_id}", lambda: client.get_run(run_id), uri)
+    except NotInStore as exc:
+        raise UntrustedModelError(
+            f"cannot verify the model: its run {run_id} is not in the tracking store "
+            f"{uri or tracking_uri()}; set MLFLOW_TRACKING_URI to the store that trained it"
+        ) from exc
+    pipeline, files = recorded_files(run)
+    return pipeline, files[pipeline]
 
 
 def _fetch(run_id: str, name: str, expected: str, folder: Path) -> Path:
@@ -230,11 +279,10 @@ def resolve(uri: str = DEFAULT_MODEL_URI) -> Resolved:
     """Ask the tracking store what ``uri`` is, and make its cached files match their hashes.
 
     Raises ``ModelNotFound`` (train first), ``TrackingUnreachable`` (naming the store) or
-    :class:`models.store.persistence.UntrustedModelError` (the artifact store's copy differs).
+    :class:`models.store.persistence.UntrustedModelError` (not a registry URI, a run of an
+    older version, or the artifact store's copy differs).
     """
-    match = _REGISTRY_URI.match(uri)
-    if not match:
-        return Resolved(uri)
+    match = _REGISTRY_URI.match(check_model_uri(uri))
     identity = store_identity()  # before asking: an answer is kept only if it stays so
     _check_store_exists(uri)
     client = tracking_client()
@@ -244,78 +292,46 @@ def resolve(uri: str = DEFAULT_MODEL_URI) -> Resolved:
         run = ask(f"run {run_id}", lambda: client.get_run(run_id))
     except NotInStore as exc:
         raise _not_found(uri, f"its run {run_id} is gone") from exc
-    files = _recorded_files(run)
-    if files is None:
-        logger.warning(
-            "%s was trained before model file hashes were recorded: loading it through "
-            "MLflow (slower, not cached); retrain with train.py to restore the fast path",
-            uri,
-        )
-        return Resolved(uri, run_id, str(found.version))
+    pipeline, files = recorded_files(run)
+    files = {pipeline: files[pipeline]}  # the document is all a prediction reads
     folder = _cache_dir(match["name"], str(found.version), run_id)
     _verified_files(run_id, files, folder)
     resolved = Resolved(
-        uri,
-        run_id,
-        str(found.version),
-        files,
-        run.data.tags[PIPELINE_TAG],
-        str(folder),
-        _baseline(run_id),
+        uri, run_id, str(found.version), files, pipeline, str(folder), _baseline(run_id)
     )
     remember(_store_dir(), uri, identity, asdict(resolved))
     return resolved
 
 
-def _load_with_mlflow(uri: str) -> LoadedModel:
-    """Any model URI through MLflow's pyfunc loader (its load_context checks the types)."""
-    import mlflow
-
-    mlflow.set_tracking_uri(tracking_uri())
-    try:
-        model = ask(f"model {uri}", lambda: mlflow.pyfunc.load_model(uri))
-    except (NotInStore, OSError) as exc:
-        raise _not_found(uri, str(exc)) from exc
-    pipeline = model.unwrap_python_model().pipeline
-    run_id = model.metadata.run_id
-    return LoadedModel(uri, pipeline, run_id, _baseline(run_id) if run_id else {})
-
-
 def load_resolved(resolved: Resolved) -> LoadedModel:
-    """The pipeline of a :class:`Resolved` model, read once and checked against its hashes."""
-    from models.store.persistence import load_pipeline_bytes, types_path
+    """The pipeline of a :class:`Resolved` model, read once and checked against its hash."""
+    from models.store.persistence import MAX_DOCUMENT_BYTES, load_pipeline_bytes
 
-    if resolved.files is None:
-        return _load_with_mlflow(resolved.uri)
-    folder = Path(resolved.folder)
-    data = {}
-    for name, expected in resolved.files.items():
-        try:
-            content = (folder / name).read_bytes()
-        except OSError as exc:
-            raise CacheChanged(f"model cache file {folder / name} is unreadable ({exc})") from exc
-        if hashlib.sha256(content).hexdigest() != expected:
-            raise CacheChanged(f"model cache file {folder / name} changed after it was verified")
-        data[name] = content
-    listing = types_path(Path(resolved.pipeline_file)).name
-    try:
-        trusted = json.loads(data[listing])
-    except (KeyError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    name = resolved.pipeline_file
+    if not name.endswith(".json") or name not in resolved.files:
         raise UntrustedModelError(
-            f"run {resolved.run_id} recorded no readable type list {listing}; retrain"
-        ) from exc
-    if not isinstance(trusted, list):
-        raise UntrustedModelError(f"run {resolved.run_id}: {listing} is not a JSON array")
-    pipeline = load_pipeline_bytes(
-        data[resolved.pipeline_file], trusted, folder / resolved.pipeline_file
-    )
+            f"run {resolved.run_id} saved its model as {name[:100]!a}, not a JSON model "
+            "document; retrain with train.py"
+        )
+    path = Path(resolved.folder) / name
+    try:
+        with open(path, "rb") as f:
+            content = f.read(MAX_DOCUMENT_BYTES + 1)
+    except OSError as exc:
+        raise CacheChanged(f"model cache file {path} is unreadable ({exc})") from exc
+    if hashlib.sha256(content).hexdigest() != resolved.files[name]:
+        raise CacheChanged(f"model cache file {path} changed after it was verified")
+    pipeline = load_pipeline_bytes(content, path)
     return LoadedModel(resolved.uri, pipeline, resolved.run_id, resolved.baseline)
 
 
 def _load_answer(answer: dict) -> LoadedModel | None:
-    """The model of a store's answer, or ``None`` when its cache files changed since."""
+    """The model of a store's answer, or ``None`` when its cache files changed since (or
+    the answer is of an older version's shape)."""
     try:
         return load_resolved(Resolved(**answer))
+    except TypeError:
+        return None
     except CacheChanged as exc:
         logger.info("%s; asking the tracking store again", exc)
         return None
@@ -323,6 +339,7 @@ def _load_answer(answer: dict) -> LoadedModel | None:
 
 def load(uri: str = DEFAULT_MODEL_URI) -> LoadedModel:
     """Load the model at ``uri`` and reach its scikit-learn pipeline (see :func:`resolve`)."""
+    check_model_uri(uri)
     answer = recall(_store_dir(), uri)
     loaded = _load_answer(answer) if answer else None
     return loaded or load_resolved(resolve(uri))
@@ -342,7 +359,7 @@ class PendingLoad:
     """
 
     def __init__(self, uri: str = DEFAULT_MODEL_URI):
-        self.uri = uri
+        self.uri = check_model_uri(uri)
         self._child = None
         self._answer = recall(_store_dir(), uri)
         if self._answer:
@@ -361,8 +378,11 @@ class PendingLoad:
         """Wait for the child's answer, then load the pipeline here."""
         if self._answer:
             return _load_answer(self._answer) or load(self.uri)
-        if self._child.poll() is None:
-            import skops.io  # noqa: F401  (meanwhile: the loader's imports, ~1 s of the wait)
+        if self._child.poll() is None:  # meanwhile: import what the model is built of
+            from models.store.model_document import STEP_CLASSES
+
+            for step in STEP_CLASSES.values():
+                step.load()
         try:
             out, _ = self._child.communicate(timeout=RESOLVE_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
@@ -407,7 +427,8 @@ def _resolve_in_child(uri: str) -> None:
     try:
         answer = asdict(resolve(uri))
     except tuple(_reportable().values()) as exc:
-        answer = {"error": type(exc).__name__, "message": str(exc)}
+        kind = next(name for name, cls in _reportable().items() if isinstance(exc, cls))
+        answer = {"error": kind, "message": str(exc)}
     answer_to.write(json.dumps(answer) + "\n")
     answer_to.flush()
 

@@ -1,97 +1,41 @@
-"""Save and load the fitted pipeline in the skops format, trusting the exact types it holds.
+"""Save and load the fitted pipeline as a JSON model document: data, never code.
 
-skops refuses to instantiate any type it is not told to trust. At save time we record the
-exact set of types the fitted pipeline holds beyond skops' own defaults (its
-``get_untrusted_types`` on the written file) in ``<name>.types.json`` beside it; training
-also logs that list in the MLflow run. At load time a file may hold only those recorded
-types, and the recorded list itself must pass :func:`check_type_policy`: types from
-scikit-learn, NumPy, SciPy, ``collections`` and this project's packages, never a
-``builtins`` callable, ``functools`` (``partial``), ``operator``, ``eval``/``exec``, or
-anything from ``os``/``subprocess`` and their kin. Anything else is refused with the type's
-name, so neither a tampered model file nor a tampered type list can run code.
+The document (:mod:`models.store.model_document`) holds the fitted parameters only. Reading
+it parses JSON strictly (one document of at most :data:`MAX_DOCUMENT_BYTES`, UTF-8, no
+duplicate keys, no NaN or infinity, no deep nesting) and builds the project's own classes
+from it; nothing in the file names code to import or call. Saving checks that the
+document gives back exactly the fitted state it was written from, so what is loaded is
+what was trained. Training records the document's SHA-256 in its run
+(:mod:`models.store.registry`), and every loader checks it before reading
+(:mod:`models.store.loading`, :mod:`models.store.serving`).
+
+Model files of earlier versions (skops archives with a list of trusted types, pickles)
+are refused with a message to retrain: their formats could call functions when read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import zipfile
 from pathlib import Path
 
-#: Modules whose types a model file may contain (prefixes of the dotted type name).
-ALLOWED_MODULE_PREFIXES = (
-    "sklearn.",
-    "numpy.",
-    "scipy.",
-    "collections.",
-    "features.",
-    "models.",
-    "data.",
-)
-#: Modules never admitted, even under an allowed prefix (first component of the name).
-FORBIDDEN_MODULES = frozenset(
-    {
-        "builtins",
-        "functools",
-        "operator",
-        "os",
-        "posix",
-        "nt",
-        "subprocess",
-        "sys",
-        "shutil",
-        "socket",
-        "importlib",
-        "pickle",
-        "marshal",
-        "runpy",
-        "code",
-        "codeop",
-        "ctypes",
-        "pty",
-        "io",
-        "pathlib",
-        "tempfile",
-        "multiprocessing",
-        "webbrowser",
-        "types",
-        "inspect",
-    }
-)
-#: Callable names refused wherever they live (``numpy.load``, ``x.eval``, ...).
-FORBIDDEN_NAMES = frozenset(
-    {
-        "eval",
-        "exec",
-        "compile",
-        "__import__",
-        "system",
-        "popen",
-        "spawn",
-        "open",
-        "load",
-        "loads",
-        "fromfile",
-        "getattr",
-        "setattr",
-        "delattr",
-        "globals",
-        "locals",
-        "breakpoint",
-        "input",
-    }
-)
-TYPES_SUFFIX = ".types.json"
+from models.store.model_document import UntrustedModelError, from_document, to_document
 
+__all__ = [
+    "MAX_DOCUMENT_BYTES",
+    "PIPELINE_FILE",
+    "UntrustedModelError",
+    "file_sha256",
+    "load_pipeline",
+    "load_pipeline_bytes",
+    "save_pipeline",
+]
 
-class UntrustedModelError(RuntimeError):
-    """A model file holds a type that is not admitted; the message names it."""
-
-
-def types_path(path: Path) -> Path:
-    """Where the recorded type list of the skops file ``path`` lives (beside it)."""
-    path = Path(path)
-    return path.with_name(path.stem + TYPES_SUFFIX)
+#: The model document's file name in a run's artifacts.
+PIPELINE_FILE = "pipeline.json"
+#: A model document is a few kB; anything much larger is not one.
+MAX_DOCUMENT_BYTES = 8 << 20
+_RETRAIN = "retrain with train.py, and do not load model files from places you do not control"
 
 
 def file_sha256(path: Path) -> str:
@@ -103,96 +47,80 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def check_type_policy(types: list[str], source: object) -> None:
-    """Refuse any type outside the admitted modules or among the forbidden ones, by name."""
-    refused = []
-    for name in types:
-        if not isinstance(name, str):
-            refused.append(repr(name))
-            continue
-        parts = name.split(".")
-        if (
-            not name.startswith(ALLOWED_MODULE_PREFIXES)
-            or parts[0] in FORBIDDEN_MODULES
-            or parts[-1] in FORBIDDEN_NAMES
-        ):
-            refused.append(name)
-    if refused:
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not a number a model document may hold")
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("a key appears twice in one object")
+    return dict(pairs)
+
+
+def _what_it_is(data: bytes) -> str | None:
+    """What a file that is not a model document looks like, for the refusal."""
+    if data[:4] == b"PK\x03\x04":
+        return "a zip archive (the skops format of earlier versions, which can call functions)"
+    if data[:1] == b"\x80":
+        return "a pickle"
+    return None
+
+
+def load_pipeline_bytes(data: bytes, source: object):
+    """The fitted pipeline of a model document already read (and its hash checked)."""
+    if len(data) > MAX_DOCUMENT_BYTES:
         raise UntrustedModelError(
-            f"{source}: refusing a model holding type(s) {', '.join(refused)}; a model file "
-            "may hold only scikit-learn, NumPy, SciPy and this project's own types. Retrain "
-            "with train.py, and do not load model files from places you do not control"
+            f"{source}: {len(data):,} bytes is no model document (at most "
+            f"{MAX_DOCUMENT_BYTES:,}); {_RETRAIN}"
         )
+    kind = _what_it_is(data)
+    if kind:
+        raise UntrustedModelError(
+            f"{source}: {kind}, not a model document; model files are JSON documents of "
+            f"fitted parameters now: {_RETRAIN}"
+        )
+    try:
+        doc = json.loads(
+            data.decode("utf-8"), parse_constant=_no_constants, object_pairs_hook=_unique_keys
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise UntrustedModelError(
+            f"{source}: not a JSON model document ({reason}); {_RETRAIN}"
+        ) from None
+    try:
+        return from_document(doc)
+    except UntrustedModelError as exc:
+        advice = "" if "retrain with train.py" in str(exc) else f"; {_RETRAIN}"
+        raise UntrustedModelError(f"{source}: refusing the model document: {exc}{advice}") from None
+
+
+def load_pipeline(path: Path):
+    """The fitted pipeline of the model document at ``path`` (see :func:`load_pipeline_bytes`).
+
+    It checks no hash: callers that know the recorded SHA-256 check it first.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_DOCUMENT_BYTES + 1)
+    except OSError as exc:
+        raise UntrustedModelError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    return load_pipeline_bytes(data, path)
 
 
 def save_pipeline(model, path: Path) -> Path:
-    """Write a fitted pipeline to ``path`` (skops) and its exact type list beside it."""
-    import skops.io as sio
+    """Write ``model`` as a model document at ``path``; refuse one that would not load back
+    exactly as it is."""
+    from models.store.model_document import same_fitted_state
 
     path = Path(path)
-    sio.dump(model, path)
-    types = sorted(sio.get_untrusted_types(file=path))
-    check_type_policy(types, f"the pipeline being saved to {path}")
-    types_path(path).write_text(json.dumps(types, indent=1), encoding="utf-8")
-    return path
-
-
-def recorded_types(path: Path, listing: Path | None = None) -> list[str]:
-    """The type list recorded at save time: ``listing``, by default the file beside ``path``."""
-    listing = Path(listing) if listing else types_path(path)
-    try:
-        types = json.loads(listing.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
+    text = json.dumps(to_document(model), indent=1, allow_nan=False)
+    differences = same_fitted_state(model, load_pipeline_bytes(text.encode(), path))
+    if differences:
         raise UntrustedModelError(
-            f"{path}: no recorded type list {listing.name} beside it; retrain with train.py"
-        ) from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UntrustedModelError(f"{listing}: unreadable type list ({exc})") from exc
-    if not isinstance(types, list):
-        raise UntrustedModelError(f"{listing}: the type list is not a JSON array")
-    return types
-
-
-def _load_checked(found: list[str], trusted: list[str], source: object, load):
-    check_type_policy(trusted, source)
-    unexpected = sorted(set(found) - set(trusted))
-    if unexpected:
-        raise UntrustedModelError(
-            f"{source}: refusing type(s) {', '.join(unexpected)} that the trained pipeline did "
-            "not hold (the file was changed after training); retrain with train.py"
+            f"{path}: the model document would change {', '.join(differences)}; not saved"
         )
-    return load(sorted(set(found)))
-
-
-def _damaged(source: object, exc: Exception) -> UntrustedModelError:
-    return UntrustedModelError(f"{source}: not a readable skops model file ({type(exc).__name__})")
-
-
-def load_pipeline(path: Path, trusted: list[str] | None = None):
-    """Load a pipeline written by :func:`save_pipeline`.
-
-    ``trusted`` is the type list recorded at save time (read from beside the file when not
-    given). The file may hold exactly those types; each must pass the type policy.
-    """
-    import skops.io as sio
-
-    path = Path(path)
-    trusted = recorded_types(path) if trusted is None else list(trusted)
-    check_type_policy(trusted, path)
-    try:
-        found = sio.get_untrusted_types(file=path)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise _damaged(path, exc) from exc
-    return _load_checked(found, trusted, path, lambda types: sio.load(path, trusted=types))
-
-
-def load_pipeline_bytes(data: bytes, trusted: list[str], source: object):
-    """:func:`load_pipeline` for a skops file already read (and verified) in memory."""
-    import skops.io as sio
-
-    check_type_policy(trusted, source)
-    try:
-        found = sio.get_untrusted_types(data=data)
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise _damaged(source, exc) from exc
-    return _load_checked(found, trusted, source, lambda types: sio.loads(data, trusted=types))
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -4,9 +4,10 @@ Every trained model becomes a new version of the registered model. The ``champio
 moves to it only when it beats the current champion on the same evaluation data; otherwise
 it gets ``challenger``. Aliases, not stages (MLflow 3).
 
-The run records the SHA-256 of the model files (the skops pipeline and its type list) so
-that :mod:`models.store.loading` can verify any local copy, and who is running it (host, pid)
-so that :func:`fail_stale_runs` can tell a killed training from a live one.
+The run records the SHA-256 of the model document (the fitted parameters, JSON) so that
+:mod:`models.store.loading` and the served model (:mod:`models.store.serving`) can verify
+any copy before reading it, and who is running it (host, pid) so that
+:func:`fail_stale_runs` can tell a killed training from a live one.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ import features
 import models
 import settings
 from models.store.loading import MODEL_FILES_TAG, PIPELINE_TAG
-from models.store.persistence import file_sha256, types_path
-from models.store.serving import OUTPUT_COLUMN, PIPELINE_ARTIFACT, TYPES_ARTIFACT
+from models.store.persistence import file_sha256
+from models.store.serving import OUTPUT_COLUMN, PIPELINE_ARTIFACT, RUN_ID_CONFIG
 from models.store.tracking import ask, tracking_client
 from settings import CHALLENGER_ALIAS, CHAMPION_ALIAS, PRE_FILING_COLUMNS
 
@@ -99,21 +100,20 @@ def input_example(items: pd.DataFrame) -> pd.DataFrame:
     return example.reset_index(drop=True)
 
 
-def log_pyfunc_model(skops_path: Path, items: pd.DataFrame, registered_name: str):
+def log_pyfunc_model(pipeline_path: Path, items: pd.DataFrame, registered_name: str):
     """Log the pipeline as a models-from-code pyfunc and register a new version.
 
-    Call inside the active run, after the skops file itself was logged as a run artifact
-    (training logs it with the others). Logs its type list beside it and tags the run with
-    both files' SHA-256 (:data:`models.store.loading.MODEL_FILES_TAG`).
+    Call inside the active run, after the model document itself was logged as a run
+    artifact (training logs it with the others). Tags the run with its SHA-256
+    (:data:`models.store.loading.MODEL_FILES_TAG`), which every loader checks; the logged
+    model names its run (``model_config``) so the served model can ask for it.
     """
-    skops_path, listing = Path(skops_path), types_path(skops_path)
-    mlflow.log_artifact(str(listing))
+    pipeline_path = Path(pipeline_path)
+    run_id = mlflow.active_run().info.run_id
     mlflow.set_tags(
         {
-            PIPELINE_TAG: skops_path.name,
-            MODEL_FILES_TAG: json.dumps(
-                {skops_path.name: file_sha256(skops_path), listing.name: file_sha256(listing)}
-            ),
+            PIPELINE_TAG: pipeline_path.name,
+            MODEL_FILES_TAG: json.dumps({pipeline_path.name: file_sha256(pipeline_path)}),
         }
     )
     code = [str(Path(pkg.__file__).parent) for pkg in (data, features, models)]
@@ -121,7 +121,8 @@ def log_pyfunc_model(skops_path: Path, items: pd.DataFrame, registered_name: str
     return mlflow.pyfunc.log_model(
         name="model",
         python_model=str(Path(__file__).parent / "pyfunc_model.py"),
-        artifacts={PIPELINE_ARTIFACT: str(skops_path), TYPES_ARTIFACT: str(listing)},
+        artifacts={PIPELINE_ARTIFACT: str(pipeline_path)},
+        model_config={RUN_ID_CONFIG: run_id},
         code_paths=code,
         signature=model_signature(),
         input_example=input_example(items),
@@ -144,7 +145,6 @@ def pip_requirements() -> list[str]:
         "scipy",
         "numpy",
         "pandas",
-        "skops",
         "joblib",
         "pyarrow",
         "pypdfium2",
@@ -155,23 +155,44 @@ def pip_requirements() -> list[str]:
 
 @dataclass
 class Champion:
-    """The current champion's version, its run and that run's parameters and metrics."""
+    """The current champion's version, its run and that run's parameters and metrics.
+
+    ``loadable`` is False for a champion whose model file this code refuses to load (saved
+    by an earlier version, as a skops file or without recorded hashes): a new model
+    replaces it, since predictions cannot use it.
+    """
 
     version: str
     run_id: str
     params: dict
     metrics: dict
+    loadable: bool = True
 
 
 def current_champion(client: mlflow.MlflowClient, name: str) -> Champion | None:
     """The version holding the ``champion`` alias, if the model and alias exist."""
+    from models.store.loading import recorded_files
+    from models.store.persistence import UntrustedModelError
+
     try:
         version = client.get_model_version_by_alias(name, CHAMPION_ALIAS)
     except mlflow.exceptions.MlflowException:
         return None
     run = client.get_run(version.run_id)
+    try:
+        recorded_files(run)
+        loadable = True
+    except UntrustedModelError as exc:
+        logger.warning(
+            "the champion, %s version %s, cannot be loaded: %s", name, version.version, exc
+        )
+        loadable = False
     return Champion(
-        str(version.version), version.run_id, dict(run.data.params), dict(run.data.metrics)
+        str(version.version),
+        version.run_id,
+        dict(run.data.params),
+        dict(run.data.metrics),
+        loadable,
     )
 
 

@@ -13,6 +13,9 @@ or ``~/.config/imr-outcome/cache.key``, created with mode 0600). A memo planted 
 in the cache folder fails the signature and is ignored; any write to the store (an alias
 moved, a run added) changes the identity, and the next load asks MLflow again. Stores
 reached over HTTP are always asked.
+
+:func:`sign` and :func:`verify` sign other things kept in the cache folder under the same
+key (the web page's model details, :mod:`web.model_info`).
 """
 
 from __future__ import annotations
@@ -105,9 +108,27 @@ def _key() -> bytes | None:
     return path.read_bytes()
 
 
+def _hmac(key: bytes, purpose: str, body: object) -> str:
+    message = json.dumps([purpose, body], sort_keys=True).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def sign(purpose: str, body: object) -> str | None:
+    """HMAC-SHA256 of ``body`` (JSON data) for ``purpose``; ``None`` when there is no key."""
+    key = _key()
+    return None if key is None else _hmac(key, purpose, body)
+
+
+def verify(purpose: str, body: object, signature: object) -> bool:
+    """Whether ``signature`` is ours for ``body`` and ``purpose`` (False without a key)."""
+    key = _key()
+    if key is None or not isinstance(signature, str):
+        return False
+    return hmac.compare_digest(_hmac(key, purpose, body), signature)
+
+
 def _signature(key: bytes, uri: str, identity: dict, answer: dict) -> str:
-    body = json.dumps([uri, identity, answer], sort_keys=True).encode()
-    return hmac.new(key, body, hashlib.sha256).hexdigest()
+    return _hmac(key, "store answer", [uri, identity, answer])
 
 
 def _memo_path(folder: Path, uri: str) -> Path:

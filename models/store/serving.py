@@ -1,8 +1,13 @@
 """The MLflow pyfunc model: its prediction is the probability that an item is Overturned.
 
 Logged as "models from code" (:mod:`models.store.pyfunc_model`), so nothing is pickled: the
-fitted pipeline travels as a skops artifact with the exact list of types it holds, and is
-loaded trusting those types only (:mod:`models.store.persistence`).
+fitted pipeline travels as a JSON model document of its fitted parameters
+(:mod:`models.store.persistence`). Before reading it, :meth:`ImrOutcomeModel.load_context`
+asks the tracking store (``MLFLOW_TRACKING_URI``, as for the ``models:/`` URI itself) for
+the SHA-256 its training run recorded, and refuses a document that differs, or a model
+whose run it cannot find or ask. The code that does this is the logged model's own
+(MLflow runs it from the artifact store): serving trusts the artifact store's code as it
+trusts this repository's, and verifies the data.
 
 Requests are checked before scoring: a request without rows, or a row whose
 ``case_summary`` or ``service`` is missing, empty or not text, is refused as a whole with
@@ -20,10 +25,9 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
-from models.store.persistence import load_pipeline
-
 PIPELINE_ARTIFACT = "pipeline"
-TYPES_ARTIFACT = "pipeline_types"
+#: ``model_config`` key naming the training run whose recorded hash the document must match.
+RUN_ID_CONFIG = "run_id"
 OUTPUT_COLUMN = "p_overturned"
 REQUIRED_TEXT = ("case_summary", "service")
 #: How many bad rows a refusal lists by number before it only counts them.
@@ -77,16 +81,32 @@ class ImrOutcomeModel(mlflow.pyfunc.PythonModel):
     """Items (pre-filing columns) in, ``p_overturned`` out."""
 
     def load_context(self, context) -> None:
+        """Read the model document after checking it against its run's recorded SHA-256."""
+        import hashlib
+
+        from models.store.loading import recorded_pipeline_sha256
+        from models.store.persistence import (
+            MAX_DOCUMENT_BYTES,
+            UntrustedModelError,
+            load_pipeline_bytes,
+        )
+
         path = context.artifacts[PIPELINE_ARTIFACT]
-        listing = context.artifacts.get(TYPES_ARTIFACT)
-        if listing is None:  # a model logged before type lists: the type policy alone
-            import skops.io as sio
-
-            self.pipeline = load_pipeline(path, sio.get_untrusted_types(file=path))
-        else:
-            from models.store.persistence import recorded_types
-
-            self.pipeline = load_pipeline(path, recorded_types(path, listing))
+        run_id = (context.model_config or {}).get(RUN_ID_CONFIG)
+        if not isinstance(run_id, str) or not re.fullmatch(r"[0-9a-f]{32}", run_id):
+            raise UntrustedModelError(
+                f"{path}: the logged model names no training run to verify it against; "
+                "retrain with train.py"
+            )
+        _, expected = recorded_pipeline_sha256(run_id, mlflow.get_tracking_uri())
+        with open(path, "rb") as f:
+            data = f.read(MAX_DOCUMENT_BYTES + 1)
+        if hashlib.sha256(data).hexdigest() != expected:
+            raise UntrustedModelError(
+                f"{path}: the model document does not match the SHA-256 its training run "
+                f"{run_id} recorded (it was changed); not loaded. Retrain with train.py"
+            )
+        self.pipeline = load_pipeline_bytes(data, path)
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         frame = pd.DataFrame(model_input)
