@@ -97,7 +97,7 @@ REGION_PATTERNS = {
     "wrist_hand": r"wrists?|hands?\b|fingers?|thumbs?|digits?|carpal|palms?|de\s+quervain",
     "hip_pelvis": r"\bhips?\b|pelvi\w*|groin|buttocks?|glute\w*|trochanter\w*|thighs?",
     "knee": r"knees?|patell\w*|menisc\w*|(?-i:\bACL\b)",
-    "ankle_foot": r"ankles?|\bfoot\b|\bfeet\b|\btoes?\b|heels?|plantar|achilles|calcane\w*|"
+    "ankle_foot": r"ankles?|\bfoot\b|\bfeet\b|\btoes?\b|\bheels?\b|plantar|achilles|calcane\w*|"
     r"tarsal|lisfranc",
     "head": r"\bhead\b|\bface\b|facial|brain|concussion\w*|headaches?|skull|\bjaw\b|\bTMJ\b",
     "trunk": r"\bchest\b|\bribs?\b|abdom\w*|\bcolon\b|kidney",

@@ -30,15 +30,16 @@ def score_rows(loaded, rows: list[dict], *, with_what_if: bool = True, detailed:
     """Score pre-filing ``rows`` (dicts of the draft columns) with a loaded model.
 
     ``detailed`` adds reasons (and what-ifs when ``with_what_if``); otherwise only the
-    probability and its band. Each result carries the service's category and the
-    training overturn rate of that category (each likely denial reason also carries
-    ``cited_in_upheld_share``: how often reviewers cited it when upholding that kind of
-    service in the training letters), and keeps ``source_file``, ``item_index``
-    and ``row`` from its input row.
+    probability and its band. Each result carries the service's category (of the one
+    service taxonomy, :mod:`features.services`) and the training overturn rate of that
+    category (each likely denial reason also carries ``cited_in_upheld_share``: how often
+    reviewers cited it when upholding that kind of service in the training letters), and
+    keeps ``source_file``, ``item_index`` and ``row`` from its input row. Detailed results
+    also say whether the item belongs to a surgery (``perioperative``) and its DWC request
+    category.
     """
-    from features.extractors import service_category
     from features.services import service_kind
-    from models.scoring.prediction import explain_items, pre_filing_frame, score
+    from models.scoring.prediction import explain_items, pre_filing_frame, score_assessed
     from models.store.loading import baseline_rate
 
     frame = pre_filing_frame(rows)
@@ -47,14 +48,10 @@ def score_rows(loaded, rows: list[dict], *, with_what_if: bool = True, detailed:
             s.as_dict() for s in explain_items(loaded.pipeline, frame, with_what_if=with_what_if)
         ]
     else:
-        table = score(loaded.pipeline, frame)
-        scored = [
-            {"service": r["service"], **{k: float(v) for k, v in table.iloc[i].items()}}
-            for i, r in enumerate(rows)
-        ]
+        scored = score_assessed(loaded.pipeline, frame)
     citations = (loaded.baseline or {}).get("denial_citations", {})
     for row, result in zip(rows, scored, strict=True):
-        category = service_category(row["service"]).value
+        category = service_kind(row["service"]).category
         rate, n = baseline_rate(loaded.baseline, category)
         entry = (loaded.baseline or {}).get("categories", {}).get(category, {})
         result.update(
@@ -66,7 +63,7 @@ def score_rows(loaded, rows: list[dict], *, with_what_if: bool = True, detailed:
                 "baseline_shrunk_rate": entry.get("shrunk_rate"),
             }
         )
-        shares = citations.get(service_kind(row["service"]).category, {})
+        shares = citations.get(category, {})
         for reason in result.get("denial_reasons", []):
             reason["cited_in_upheld_share"] = shares.get(reason["code"])
         for key in ("source_file", "item_index", "row"):
