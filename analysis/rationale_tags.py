@@ -151,8 +151,8 @@ CRITERION_OF_CODE = {
     "no_functional_improvement": "functional_improvement",
     "no_failed_conservative_care": "failed_conservative_care",
     "no_objective_findings": "objective_findings",
-    "repeat_imaging": "change_since_prior_imaging",
-    "associated_surgery_not_supported": "associated_procedure_certified",
+    "repeat_imaging": "no_repeat_imaging",
+    "associated_surgery_not_supported": "with_surgery_request",
 }
 
 
