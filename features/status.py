@@ -132,7 +132,10 @@ def _visit_quantity(item: Item, use: CriterionUse) -> Status | None:
     initial = item.kind.spec.perioperative != "always"
     if known and not prior_any and not trial.value and initial:
         return Status(MET, f["requested_amount"].evidence)
-    return None  # unknown amount: request_specified says so
+    if known and prior_any and f["request_total_unknown"].value:
+        evidence = f[f"prior_{modality}_any"].evidence[:2]
+        return Status(NOT_DOCUMENTED, evidence, "the number of visits already done is not stated")
+    return None  # unknown amount: request_specified says so; prior within the ceiling
 
 
 def _device_trial(item: Item, use: CriterionUse) -> Status | None:

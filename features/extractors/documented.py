@@ -17,7 +17,7 @@ from features.fast_regex import _rx
 _NEGATED_BEFORE = _rx(
     r"\b(?:no|not|never|nor|den(?:y|ies|ied)|without|lack\w*|absen\w*|negative\s+for|free\s+of|"
     r"insufficient|unclear|unknown|whether|if|unless|rather\s+than|instead\s+of|n't)\b"
-    r"(?:\W+\w+){0,5}\W*$"
+    r"(?:\W+\w+){0,8}\W*$"
 )
 _NEGATED_AFTER = _rx(
     r"^\W*(?:\w+\W+){0,3}?(?:(?:was|were|is|are|has\s+been|have\s+been)\s+(?:not\s+(?:noted|"
@@ -36,7 +36,7 @@ def documented(text: str, pattern: re.Pattern) -> Finding:
         if m.end() == m.start():
             continue
         cs, ce, _ = clause_of(text, m.start())
-        if _NEGATED_BEFORE.search(low[max(cs, m.start() - 60) : m.start()]):
+        if _NEGATED_BEFORE.search(low[max(cs, m.start() - 80) : m.start()]):
             continue
         if _NEGATED_AFTER.match(low[m.end() : min(ce, m.end() + 40)]):
             continue
