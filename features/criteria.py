@@ -32,7 +32,7 @@ from typing import Any
 
 from features import extractors as ex
 from features.extractors.readability import READABLE, summary_readability
-from features.knowledge import knowledge, source_text
+from features.knowledge import KnowledgeError, knowledge, source_text
 from features.services import NO_LINK, Link, ServiceKind, link, service_kind
 from features.status import MET, NOT_DOCUMENTED, NOT_MET, STATUS_FUNCTIONS, Item
 
@@ -111,13 +111,15 @@ def _check_tables() -> None:
         {u.status for s in k.subcategories.values() for u in s.criteria} - set(STATUS_FUNCTIONS)
     )
     if missing:
-        raise ValueError(
+        raise KnowledgeError(
             f"features/knowledge: status function {missing[0]!r} is not one of "
             f"{', '.join(sorted(STATUS_FUNCTIONS))} (features/status.py); fix the table"
         )
     unlabelled = [f for f in FEATURES if f not in FEATURE_LABELS]
     if unlabelled:
-        raise ValueError(f"features/criteria.py: add a label for the model input {unlabelled[0]!r}")
+        raise KnowledgeError(
+            f"features/criteria.py: add a label for the model input {unlabelled[0]!r}"
+        )
 
 
 _check_tables()

@@ -14,7 +14,6 @@ authorized or recently done (:mod:`features.extractors.surgery_plan`).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -124,14 +123,6 @@ class Link:
 NO_LINK = Link()
 
 
-def _days(value) -> int | None:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(out) else int(out)
-
-
 _LIMBS = frozenset({"upper_extremity", "lower_extremity"})
 
 
@@ -177,37 +168,34 @@ def link(
     in_region_draft = [s for s in drafted if _same_region(service, _regions(s))]
     in_region_summary = [m for m in summary_links if _same_region(service, m.regions)]
 
-    def linked(why: str, surgery: str = "", in_draft: bool = False, evidence=()) -> Link:
-        return Link(True, surgery, in_draft, stated, tuple(evidence), why)
+    def in_draft(why: str, surgery: str) -> Link:
+        return Link(True, surgery, True, stated, (), why)
+
+    def in_summary(why: str, m: SurgeryMention) -> Link:
+        return Link(True, m.evidence[0][2], False, m.status, m.evidence, why)
 
     if mode == "always" or words:
         if drafted:
-            return linked("its wording, with a surgery of the draft", drafted[0], True)
+            return in_draft("its wording, with a surgery of the draft", drafted[0])
         if summary_links:
-            m = summary_links[0]
-            return linked(
-                "its wording, with a surgery in the summary", m.evidence[0][2], evidence=m.evidence
-            )
-        why = "its wording" if words else "its kind"
+            return in_summary("its wording, with a surgery in the summary", summary_links[0])
         span = (_span(_text(service), *words.span()),) if words else ()
-        return linked(why, evidence=span)
+        return Link(True, "", False, stated, span, "its wording" if words else "its kind")
     if mode == "never":
         return NO_LINK
     if mode in ("with_surgery_in_draft", "with_surgery") and in_region_draft:
-        return linked("a surgery requested in the same draft", in_region_draft[0], True)
+        return in_draft("a surgery requested in the same draft", in_region_draft[0])
     if mode == "with_surgery" and in_region_summary:
-        m = in_region_summary[0]
-        return linked("a surgery in the summary", m.evidence[0][2], evidence=m.evidence)
+        return in_summary("a surgery in the summary", in_region_summary[0])
     if mode == "medication":
-        recent = [
-            m for m in mentions if recent_surgery(m, peri["recent_days_medication"], injury_days)
-        ]
+        days = peri["recent_days_medication"]
+        recent = [m for m in mentions if recent_surgery(m, days, injury_days)]
         if recent:
-            m = recent[0]
-            return linked("a surgery in the last weeks", m.evidence[0][2], evidence=m.evidence)
+            return in_summary("a surgery in the last weeks", recent[0])
         if (drafted or summary_links) and _said_postop(summary, service):
-            surgery = drafted[0] if drafted else summary_links[0].evidence[0][2]
-            return linked("the summary ties it to the surgery", surgery, bool(drafted))
+            if drafted:
+                return in_draft("the summary ties it to the surgery", drafted[0])
+            return in_summary("the summary ties it to the surgery", summary_links[0])
     return NO_LINK
 
 
