@@ -4,7 +4,9 @@
 
 Compares, with letter-grouped 5-fold CV repeated over ``--repeats`` fold assignments and
 95% letter-bootstrap intervals: the production ``guideline`` model, the same with a Platt
-step on out-of-fold scores, and ``guideline_core`` (its five strongest inputs only).
+step on out-of-fold scores, ``guideline_core`` (its five strongest inputs only), and the
+baselines inside the same folds: the training prior and the overturn rate of the service's
+category and of its sub-category (each shrunk by the project's one pseudo-count).
 """
 
 from __future__ import annotations
@@ -42,8 +44,18 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name, build in _variants().items():
         table = evaluation.repeated_cv(build, fit_model, items, repeats=args.repeats).table()
-        table = table[table["predictor"] == "model"].assign(predictor=name)
-        rows.append(table)
+        if name == "guideline":
+            baselines = table[table["predictor"] != "model"].replace(
+                {"baseline_prior": "prior", "baseline_category_rate": "category rate"}
+            )
+            rows.append(baselines)
+        rows.append(table[table["predictor"] == "model"].assign(predictor=name))
+    sub = evaluation.repeated_cv(
+        build_model, fit_model, items, repeats=args.repeats, level="subcategory"
+    ).table()
+    rows.append(
+        sub[sub["predictor"] == "baseline_category_rate"].assign(predictor="sub-category rate")
+    )
     out = pd.concat(rows)
     out["cell"] = out.apply(
         lambda r: f"{r['mean']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]", axis=1

@@ -1,99 +1,61 @@
-"""Guideline criteria of the requested service, read from what the case summary documents.
+"""Guideline criteria of the requested service, read from what the draft documents.
 
-For each item, :func:`assess` looks up what kind of service is requested
-(:mod:`features.services`) and checks the criteria that MTUS/ACOEM/ODG set for that kind
-of service, each as ``met`` (documented), ``not_met`` (documented against, or the
-guideline's own stance) or ``not_documented``, with the evidence spans it relied on:
+:func:`assess` looks up what kind of service is requested (:mod:`features.services`, from
+the one taxonomy of :mod:`features.knowledge`), whether it belongs to a surgery, and
+checks each criterion its sub-category lists, with the status function the tables name
+(:mod:`features.status`): ``met`` (documented), ``not_met`` (documented against, or the
+guideline's own stance) or ``not_documented``, with the evidence it relied on, what to
+document, the reason code a reviewer would give and the guideline's citation.
 
-===============================  =================================================  =====
-criterion                        applies to                                         sign
-===============================  =================================================  =====
-guideline_recommends             every recognised service (its general stance)      +/-
-quantity_within_guideline        therapies with a visit count (MTUS trial/ceiling)  +/-
-functional_improvement           continued therapy, continued medication             +/-
-failed_conservative_care         imaging, injections, surgery, consultations, FRP    +
-objective_findings               imaging, injections, surgery, consultations         +
-imaging_supports_request         surgery and injections                              +
-no_repeat_imaging                imaging                                             -
-with_surgery_request             peri-operative services of a surgery in the letter  +
-===============================  =================================================  =====
-
-These are what reviewers cite when they uphold a denial (see :mod:`analysis.rationale_tags`,
-which counted them in the training letters' rationales). :data:`FEATURES` turns them into
-a few numbers, each with the direction the guideline gives it (:data:`SIGNS`), so that the
-model can be constrained to respect it: documenting a criterion never lowers P(Overturned).
+:data:`FEATURES` turns the statuses into a few numbers, each with the sign the guideline
+gives it (:data:`SIGNS`): the criteria's inputs come from :file:`criteria.toml`
+(``met_feature`` +1, ``not_met_feature`` -1), then the case facts. The model is
+constrained to respect the signs: documenting a criterion never lowers P(Overturned).
 
 Only pre-filing inputs are read: the case summary, the service, the other services of the
-same draft (``letter_services``), header dates, age. The text added by a what-if
-(:attr:`Criterion.what_if`) is written so that it sets its criterion and nothing else.
+same draft (``letter_services``), header dates, age.
+
+What-ifs change only their own service. A what-if sentence is added to the summary as
+``Regarding the requested <service>: <sentence>`` (:func:`what_if_text`); that addendum is
+read for its own service only (:func:`own_summary`) and blanked for the other services of
+the draft, so ticking one service's what-if never changes another service's criteria.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from features import extractors as ex
-from features.facts import extract_row
-from features.guideline_limits import quantity_text, request_figures, trial_text
-from features.services import (
-    NOT_RECOMMENDED,
-    PERIOPERATIVE,
-    SUPPORTED,
-    ServiceKind,
-    service_kind,
-)
+from features.extractors.readability import READABLE, summary_readability
+from features.knowledge import KnowledgeError, knowledge, source_text
+from features.services import NO_LINK, Link, ServiceKind, link, service_kind
+from features.status import MET, NOT_DOCUMENTED, NOT_MET, STATUS_FUNCTIONS, Item
 
-MET, NOT_MET, NOT_DOCUMENTED = "met", "not_met", "not_documented"
+__all__ = [
+    "CRITERION_FEATURES",
+    "FEATURES",
+    "FEATURE_LABELS",
+    "MET",
+    "NOT_DOCUMENTED",
+    "NOT_MET",
+    "SIGNS",
+    "Assessment",
+    "Criterion",
+    "assess",
+    "assess_items",
+    "own_summary",
+    "what_if_text",
+]
 
 _ACUTE_DAYS = 90
 
-
-@dataclass(frozen=True)
-class Criterion:
-    """One guideline criterion of one requested service, as the summary documents it."""
-
-    code: str
-    label: str
-    status: str
-    evidence: tuple[ex.Span, ...] = ()
-    to_document: str = ""
-    what_if: str = ""  # a sentence that documents it, when the draft can still add it
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "label": self.label,
-            "status": self.status,
-            "evidence": [{"start": s, "end": e, "text": t} for s, e, t in self.evidence],
-            "to_document": self.to_document,
-        }
-
-
-@dataclass
-class Assessment:
-    """A service's kind, its criteria and the numbers the model reads."""
-
-    kind: ServiceKind
-    criteria: list[Criterion] = field(default_factory=list)
-    values: dict[str, float] = field(default_factory=dict)
-
-
-#: Model inputs, each with the sign the guideline gives it (+1 never lowers P(Overturned),
-#: -1 never raises it, 0 free). Everything here is 0 when it does not apply.
-SIGNS: dict[str, int] = {
-    "guideline_not_recommended": -1,
-    "guideline_supported": +1,
-    "quantity_exceeds_guideline": -1,
-    "initial_trial_within_guideline": +1,
-    "functional_improvement_documented": +1,
-    "no_improvement_documented": -1,
-    "failed_conservative_care_documented": +1,
-    "objective_findings_documented": +1,
-    "imaging_supports_request": +1,
-    "repeat_imaging": -1,
+#: The case facts the model reads beside the criteria (sign 0: free, except the link).
+_CASE_FACTS: dict[str, int] = {
     "perioperative_with_surgery": +1,
     "unrecognised_service": 0,
     "acute_injury": 0,
@@ -101,6 +63,10 @@ SIGNS: dict[str, int] = {
     "n_body_regions": 0,
     "log_items_in_letter": 0,
 }
+
+#: Model inputs, each with the sign the guideline gives it (+1 never lowers P(Overturned),
+#: -1 never raises it, 0 free). Everything here is 0 when it does not apply.
+SIGNS: dict[str, int] = {**knowledge().features(), **_CASE_FACTS}
 FEATURES: tuple[str, ...] = tuple(SIGNS)
 
 #: What each input means, in the words a reason is shown with.
@@ -112,9 +78,17 @@ FEATURE_LABELS: dict[str, str] = {
     "functional_improvement_documented": "functional improvement from treatment is documented",
     "no_improvement_documented": "the summary says treatment has not helped",
     "failed_conservative_care_documented": "failed conservative care is documented",
+    "first_line_documented": "first-line treatment was tried first",
     "objective_findings_documented": "objective findings (neurological deficits, red flags)",
     "imaging_supports_request": "imaging findings support the request",
     "repeat_imaging": "the region has been imaged before",
+    "drug_monitoring_documented": "drug monitoring is documented",
+    "drug_monitoring_not_met": (
+        "the drug is continued beyond its limit or its monitoring went against it"
+    ),
+    "associated_procedure_certified": "the surgery it belongs to is certified",
+    "indication_documented": "a documented indication for the request",
+    "request_unspecified": "the request leaves its amount unknown",
     "perioperative_with_surgery": "requested together with a surgery",
     "unrecognised_service": "the service was not recognised",
     "acute_injury": "injury within the last 3 months",
@@ -125,46 +99,139 @@ FEATURE_LABELS: dict[str, str] = {
 
 #: The model inputs each criterion sets (for evidence next to a reason).
 CRITERION_FEATURES: dict[str, tuple[str, ...]] = {
-    "guideline_recommends": ("guideline_not_recommended", "guideline_supported"),
-    "quantity_within_guideline": ("quantity_exceeds_guideline", "initial_trial_within_guideline"),
-    "functional_improvement": ("functional_improvement_documented", "no_improvement_documented"),
-    "failed_conservative_care": ("failed_conservative_care_documented",),
-    "objective_findings": ("objective_findings_documented",),
-    "imaging_supports_request": ("imaging_supports_request",),
-    "no_repeat_imaging": ("repeat_imaging",),
-    "with_surgery_request": ("perioperative_with_surgery",),
+    spec.id: tuple(f for f in (spec.met_feature, spec.not_met_feature) if f)
+    for spec in knowledge().criteria.values()
 }
-
-_CONTINUING_MEDS = frozenset(
-    {"med_opioid", "med_muscle_relaxant", "med_nsaid", "med_neuropathic", "med_antidepressant",
-     "med_lidocaine", "med_topical_nsaid", "med_sleep_anxiolytic", "med_ppi", "med_other"}
-)  # fmt: skip
-_NEEDS_FAILED_CARE = ("imaging_", "injection_", "surgery", "visit_consult", "program_frp")
-_NEEDS_FINDINGS = ("imaging_", "injection_epidural", "injection_facet", "surgery", "visit_consult")
-_MODALITY = {
-    "therapy_pt": "pt",
-    "therapy_pt_generic": "pt",
-    "postop_therapy": "pt",
-    "therapy_chiro": "chiro",
-    "therapy_acupuncture": "acupuncture",
-    "therapy_psych": "psych",
-}
+CRITERION_FEATURES["associated_procedure_certified"] += ("perioperative_with_surgery",)
 
 
-def _with_figures(label: str, figures: str) -> str:
-    """A criterion's words with the guideline's figures, when the request states them."""
-    return f"{label}: {figures}" if figures else label
+def _check_tables() -> None:
+    k = knowledge()
+    missing = sorted(
+        {u.status for s in k.subcategories.values() for u in s.criteria} - set(STATUS_FUNCTIONS)
+    )
+    if missing:
+        raise KnowledgeError(
+            f"features/knowledge: status function {missing[0]!r} is not one of "
+            f"{', '.join(sorted(STATUS_FUNCTIONS))} (features/status.py); fix the table"
+        )
+    unlabelled = [f for f in FEATURES if f not in FEATURE_LABELS]
+    if unlabelled:
+        raise KnowledgeError(
+            f"features/criteria.py: add a label for the model input {unlabelled[0]!r}"
+        )
 
 
-def _starts(sub: str, prefixes: tuple[str, ...]) -> bool:
-    return any(sub == p or (p.endswith("_") and sub.startswith(p)) for p in prefixes)
+_check_tables()
 
 
-def _letter_services(row: Mapping[str, Any], service: str) -> list[str]:
+@dataclass(frozen=True)
+class Criterion:
+    """One guideline criterion of one requested service, as the draft documents it."""
+
+    code: str  # the criterion id
+    label: str
+    status: str
+    evidence: tuple[ex.Span, ...] = ()
+    to_document: str = ""
+    what_if: str = ""  # a sentence that documents it, when the draft can still add it
+    reason_code: str = ""  # the denial reason when it is not met / not documented
+    source: str = ""  # the guideline citation
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "label": self.label,
+            "status": self.status,
+            "evidence": [{"start": s, "end": e, "text": t} for s, e, t in self.evidence],
+            "to_document": self.to_document,
+            "reason_code": self.reason_code,
+            "source": self.source,
+        }
+
+
+_READABLE = ex.Finding(READABLE)
+
+
+@dataclass
+class Assessment:
+    """A service's kind, surgery link, criteria and the numbers the model reads."""
+
+    kind: ServiceKind
+    criteria: list[Criterion] = field(default_factory=list)
+    values: dict[str, float] = field(default_factory=dict)
+    link: Link = NO_LINK
+    readability: ex.Finding = _READABLE
+    dwc: str = ""  # its DWC request category
+
+    @property
+    def perioperative(self) -> bool:
+        return self.link.perioperative
+
+    @property
+    def readable(self) -> bool:
+        return self.readability.value == READABLE
+
+
+# ----------------------------------------------------------------- what-if addenda
+_PREFIX = "Regarding the requested {service}: "
+
+
+def _clean(service: str) -> str:
+    return " ".join(str(service or "").split())
+
+
+def what_if_text(service: str, sentence: str) -> str:
+    """The text a what-if adds to the summary: read for ``service`` only."""
+    return _PREFIX.format(service=_clean(service)) + sentence
+
+
+@lru_cache(maxsize=4096)
+def _addenda(summary: str, siblings: tuple[str, ...]) -> tuple[tuple[int, int, int, str], ...]:
+    """(start, end of its prefix, end, service) of every what-if addendum in ``summary``."""
+    if "Regarding the requested " not in summary:
+        return ()
+    out = []
+    for service in sorted({_clean(s) for s in siblings}, key=len, reverse=True):
+        prefix = _PREFIX.format(service=service)
+        for m in re.finditer(re.escape(prefix), summary):
+            if any(a <= m.start() < b for a, _, b, _ in out):
+                continue
+            stop = re.compile(r"\.(?=\s|$)").search(summary, m.end())
+            end = stop.end() if stop else len(summary)
+            out.append((m.start(), m.end(), end, service))
+    return tuple(sorted(out))
+
+
+def _blank(text: str, spans) -> str:
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
+def own_summary(summary: str, service: str, siblings: tuple[str, ...]) -> str:
+    """The summary as ``service`` reads it: other services' what-if addenda blanked (and
+    its own addenda's prefixes), offsets unchanged."""
+    found = _addenda(summary, siblings)
+    if not found:
+        return summary
+    me = _clean(service)
+    return _blank(summary, [(a, b if s == me else c) for a, b, c, s in found])
+
+
+def base_summary(summary: str, siblings: tuple[str, ...]) -> str:
+    """The summary without any what-if addendum (what the user wrote)."""
+    found = _addenda(summary, siblings)
+    return _blank(summary, [(a, c) for a, _, c, _ in found]) if found else summary
+
+
+# --------------------------------------------------------------------- assessment
+def _letter_services(row: Mapping[str, Any], service: str) -> tuple[str, ...]:
     others = row.get("letter_services")
     if others is None or (isinstance(others, float) and math.isnan(others)):
-        return [service]
-    return [str(s) for s in others] or [service]
+        return (service,)
+    return tuple(str(s) for s in others) or (service,)
 
 
 def _float(value: Any) -> float | None:
@@ -175,232 +242,95 @@ def _float(value: Any) -> float | None:
     return None if math.isnan(out) else out
 
 
+def _quantity(row: Mapping[str, Any]) -> float | None:
+    return _float(row.get("quantity"))
+
+
+def _reference(row: Mapping[str, Any]) -> str | None:
+    for column in ("ur_denial_date", "application_received_date", "date_assigned"):
+        value = row.get(column)
+        if (
+            value is not None
+            and str(value).strip()
+            and str(value).lower() not in ("nan", "nat", "none")
+        ):
+            return str(value)
+    return None
+
+
+def _criterion(item: Item, use, status) -> Criterion:
+    label = use.label.replace("{kind}", item.kind.label)
+    if status.figures:
+        label = f"{label}: {status.figures}"
+    to_document = use.to_document
+    if status.note and status.status != MET:
+        to_document = f"{to_document} ({status.note})" if to_document else status.note
+    return Criterion(
+        code=use.id,
+        label=label,
+        status=status.status,
+        evidence=tuple(status.evidence),
+        to_document=to_document if status.status != MET else "",
+        what_if=use.what_if if status.status == NOT_DOCUMENTED else "",
+        reason_code=use.reason_code,
+        source=source_text(use.source, item.region),
+    )
+
+
 def assess(row: Mapping[str, Any]) -> Assessment:
     """The criteria of one item's requested service and the model's inputs for it."""
     summary = str(row.get("case_summary") or "")
     service = str(row.get("service") or row.get("item_text") or "")
+    siblings = _letter_services(row, service)
+    base = base_summary(summary, siblings)
     kind = service_kind(service)
-    facts = extract_row(row)
-    sub = kind.subcategory
-    out = Assessment(kind)
-    v = dict.fromkeys(FEATURES, 0.0)
-
-    def add(code, label, status, evidence=(), to_document="", what_if=""):
-        out.criteria.append(Criterion(code, label, status, tuple(evidence), to_document, what_if))
-
-    # The guideline's general stance on this kind of service.
-    if not kind.recognised:
-        v["unrecognised_service"] = 1.0
-    elif kind.stance == NOT_RECOMMENDED:
-        v["guideline_not_recommended"] = 1.0
-        add(
-            "guideline_recommends",
-            f"guidelines do not generally recommend a {kind.label}",
-            NOT_MET,
-            to_document="the specific exception the guideline allows (e.g. failed first-line "
-            "treatment, a short time-limited course) and why this case meets it",
-        )
-    elif kind.stance == SUPPORTED:
-        v["guideline_supported"] = 1.0
-        add("guideline_recommends", f"guidelines generally support a {kind.label}", MET)
-
-    # Visit counts against the MTUS trial and ceiling.
-    modality = _MODALITY.get(sub)
-    if modality:
-        exceeds = facts["request_exceeds_ceiling"]
-        trial = facts["request_exceeds_trial"]
-        prior_any = facts[f"prior_{modality}_any"].value
-        amount_known = not facts["requested_amount_unknown"].value
-        figures = request_figures(facts, service)
-        if exceeds.value or (trial.value and prior_any):
-            v["quantity_exceeds_guideline"] = 1.0
-            add(
-                "quantity_within_guideline",
-                _with_figures(
-                    "visits requested (with prior visits) exceed the guideline's number",
-                    quantity_text(*figures) if figures else "",
-                ),
-                NOT_MET,
-                exceeds.evidence or trial.evidence,
-                "a smaller request within the guideline's visit count, or why more is needed",
-            )
-        elif amount_known and not prior_any and not trial.value and sub != "postop_therapy":
-            v["initial_trial_within_guideline"] = 1.0
-            add(
-                "quantity_within_guideline",
-                _with_figures(
-                    "an initial trial within the guideline's visit count",
-                    trial_text(figures[0], figures[2]) if figures else "",
-                ),
-                MET,
-                facts["requested_amount"].evidence,
-            )
-        elif not amount_known:
-            add(
-                "quantity_within_guideline",
-                "number of visits requested",
-                NOT_DOCUMENTED,
-                to_document="the number and frequency of visits requested",
-            )
-
-    # Functional improvement: continued therapy or medication must show it.
-    continuing = (modality and facts[f"prior_{modality}_any"].value) or (
-        sub in _CONTINUING_MEDS and _med_in_use(facts, sub)
+    facts_row = {**row, "case_summary": own_summary(summary, service, siblings)}
+    item = Item(
+        facts_row, service, facts_row["case_summary"], kind, NO_LINK, siblings, _quantity(row)
     )
-    if continuing:
-        improvement = ex.improvement_status(summary)
-        if improvement.value == MET:
-            v["functional_improvement_documented"] = 1.0
-            add(
-                "functional_improvement",
-                "functional improvement from the treatment so far",
-                MET,
-                improvement.evidence,
-            )
-        elif improvement.value == NOT_MET:
-            v["no_improvement_documented"] = 1.0
-            add(
-                "functional_improvement",
-                "functional improvement from the treatment so far",
-                NOT_MET,
-                improvement.evidence,
-                "objective functional gains from the treatment so far (activities, work, "
-                "measured pain and function scores)",
-            )
-        else:
-            add(
-                "functional_improvement",
-                "functional improvement from the treatment so far",
-                NOT_DOCUMENTED,
-                to_document="objective functional gains from the treatment so far "
-                "(activities, work, measured pain and function scores)",
-                what_if="The treatment to date has produced objective functional improvement "
-                "with increased activity tolerance and decreased medication use.",
-            )
-
-    # Failed conservative care before imaging, injections, surgery and referrals.
-    if _starts(sub, _NEEDS_FAILED_CARE):
-        care = ex.conservative_care_status(summary)
-        if care.value == MET:
-            v["failed_conservative_care_documented"] = 1.0
-            add(
-                "failed_conservative_care",
-                "conservative care tried and failed",
-                MET,
-                care.evidence,
-            )
-        elif care.value == NOT_MET:
-            # documented against ("PT has helped", "has not had PT"): no what-if to offer
-            add(
-                "failed_conservative_care",
-                "conservative care tried and failed",
-                NOT_MET,
-                care.evidence[:3],
-                "which conservative treatments were tried, for how long, and that they failed",
-            )
-        else:
-            add(
-                "failed_conservative_care",
-                "conservative care tried and failed",
-                NOT_DOCUMENTED,
-                to_document="which conservative treatments were tried, for how long, and "
-                "that they failed",
-                what_if="Symptoms have persisted despite conservative care.",
-            )
-
-    # Objective findings (neurological deficits, red flags) behind diagnostics and procedures.
-    if _starts(sub, _NEEDS_FINDINGS):
-        found = ex.findings_status(summary)
-        if found.value == MET:
-            v["objective_findings_documented"] = 1.0
-            add(
-                "objective_findings",
-                "objective findings (neurological deficits, red flags) on examination",
-                MET,
-                found.evidence[:3],
-            )
-        elif found.value == NOT_MET:
-            # the summary documents their absence ("no red flags were noted"): no what-if
-            add(
-                "objective_findings",
-                "objective findings (neurological deficits, red flags) on examination",
-                NOT_MET,
-                found.evidence[:3],
-                "the examination's objective findings: neurological deficits, positive "
-                "provocative tests, red flags",
-            )
-        else:
-            add(
-                "objective_findings",
-                "objective findings (neurological deficits, red flags) on examination",
-                NOT_DOCUMENTED,
-                to_document="the examination's objective findings: neurological deficits, "
-                "positive provocative tests, red flags",
-                what_if="Examination documents objective neurological deficits with "
-                "decreased sensation in a dermatomal distribution.",
-            )
-
-    # Imaging behind surgery and injections; repeat imaging of a region already imaged.
-    if sub == "surgery" or sub.startswith("injection_"):
-        results = facts["imaging_results_available"]
-        if results.value:
-            v["imaging_supports_request"] = 1.0
-            add("imaging_supports_request", "imaging findings support it", MET, results.evidence)
-        else:
-            add(
-                "imaging_supports_request",
-                "imaging findings support it",
-                NOT_DOCUMENTED,
-                to_document="the imaging report and the findings that correlate with the request",
-                what_if="An MRI showed findings that correlate with the examination.",
-            )
-    if sub.startswith("imaging_"):
-        repeat = facts["request_repeats_prior_imaging"]
-        if repeat.value:
-            v["repeat_imaging"] = 1.0
-            add(
-                "no_repeat_imaging",
-                "the region has been imaged before",
-                NOT_MET,
-                repeat.evidence,
-                "a significant change in symptoms or findings since the prior study",
-            )
-
-    # Peri-operative services follow the surgery requested with them.
-    if sub in PERIOPERATIVE or sub in ("postop_therapy",):
-        siblings = [service_kind(s).subcategory for s in _letter_services(row, service)]
-        if "surgery" in siblings:
-            v["perioperative_with_surgery"] = 1.0
-            add("with_surgery_request", "requested together with the surgery", MET)
+    chronic = item.facts["chronicity_days"]
+    injury_days = None if item.facts["chronicity_unknown"].value else int(chronic.value)
+    item.link = link(service, siblings, base, reference=_reference(row), injury_days=injury_days)
+    out = Assessment(kind, link=item.link, readability=summary_readability(base))
+    out.dwc = knowledge().perioperative["dwc"] if item.link.perioperative else kind.dwc
+    v = dict.fromkeys(FEATURES, 0.0)
+    spec = kind.spec
+    for use in spec.criteria if spec else ():
+        status = STATUS_FUNCTIONS[use.status](item, use)
+        if status is None:
+            continue
+        criterion = _criterion(item, use, status)
+        out.criteria.append(criterion)
+        if criterion.status == MET and use.met_feature:
+            v[use.met_feature] = 1.0
+        elif criterion.status == NOT_MET and use.not_met_feature:
+            v[use.not_met_feature] = 1.0
 
     # Case facts.
-    days = facts["chronicity_days"]
-    if not facts["chronicity_unknown"].value and days.value <= _ACUTE_DAYS:
+    f = item.facts
+    v["unrecognised_service"] = 0.0 if kind.recognised else 1.0
+    v["perioperative_with_surgery"] = 1.0 if item.link.perioperative and item.link.in_draft else 0.0
+    if injury_days is not None and injury_days <= _ACUTE_DAYS:
         v["acute_injury"] = 1.0
     age = _float(row.get("age"))
     v["age_decades"] = (age - 45.0) / 10.0 if age is not None else 0.0
-    v["n_body_regions"] = float(facts["n_body_regions"].value or 0)
-    v["log_items_in_letter"] = math.log(len(_letter_services(row, service)))
+    v["n_body_regions"] = float(f["n_body_regions"].value or 0)
+    v["log_items_in_letter"] = math.log(len(siblings))
     out.values = v
     return out
 
 
-_MED_CLASS_OF = {
-    "med_opioid": "opioid",
-    "med_muscle_relaxant": "muscle_relaxant",
-    "med_nsaid": "nsaid",
-    "med_neuropathic": "neuropathic",
-    "med_antidepressant": "antidepressant",
-    "med_lidocaine": "topical",
-    "med_topical_nsaid": "topical",
-    "med_sleep_anxiolytic": "sleep_anxiolytic",
-    "med_ppi": "ppi",
-}
+def assess_items(rows: list[Mapping[str, Any]]) -> list[Assessment]:
+    """:func:`assess` for each row, once."""
+    return [assess(row) for row in rows]
 
 
-def _med_in_use(facts: Mapping[str, ex.Finding], sub: str) -> bool:
-    """A medication request continues a drug of the same class already in use."""
-    cls = _MED_CLASS_OF.get(sub)
-    if cls is None:
-        return bool(facts["n_medication_classes"].value)
-    return bool(facts[f"med_{cls}_in_use"].value)
+def with_criterion_met(assessment: Assessment, code: str) -> dict[str, float]:
+    """The model inputs as they would be with criterion ``code`` met (a what-if)."""
+    spec = knowledge().criteria[code]
+    values = dict(assessment.values)
+    if spec.not_met_feature:
+        values[spec.not_met_feature] = 0.0
+    if spec.met_feature:
+        values[spec.met_feature] = 1.0
+    return values

@@ -23,6 +23,7 @@ import pandas as pd
 
 from features import extractors as ex
 from features.lexicon import BODY_REGIONS, IMAGING_MODALITIES, MEDICATION_CLASSES
+from features.services import categories, service_kind
 from settings import PRE_FILING_COLUMNS
 
 WORK_STATUSES = ("not_working", "modified", "working", "unknown")
@@ -61,7 +62,7 @@ def _feature_names() -> tuple[str, ...]:
     names += [f"work_status__{w}" for w in WORK_STATUSES]
     names += [f"med_{c}_in_use" for c in MEDICATION_CLASSES] + ["n_medication_classes"]
     names += ["surgery_history", "psych_comorbidity"]
-    names += [f"service_cat__{c}" for c in ex.SERVICE_CATEGORIES]
+    names += [f"service_cat__{c}" for c in categories()]
     names += [f"request_med_class__{c}" for c in ex.SERVICE_MED_CLASSES] + [
         "request_med_class__none"
     ]
@@ -187,7 +188,8 @@ def _item_features(
     prior = sf["prior"]
     studies = sf["studies"]
     out: dict[str, ex.Finding] = {}
-    category = ex.service_category(service)
+    kind = service_kind(service)
+    category = ex.Finding(kind.category, ((*kind.span, kind.evidence),) if kind.evidence else ())
     region = ex.request_region(service)
     partial = ex.ur_modified(get["partial_authorization"], get["authorized_portion"])
     amount = ex.requested_amount(service, get["quantity"], range_policy)
@@ -228,7 +230,7 @@ def _item_features(
     region_value = region.value or "unknown"
     for r in REQUEST_REGIONS:
         out[f"request_region__{r}"] = _flag(region_value == r, region.evidence)
-    for c in ex.SERVICE_CATEGORIES:
+    for c in categories():
         out[f"service_cat__{c}"] = _flag(category.value == c, category.evidence)
     med = ex.service_medication_class(service, category.value)
     for c in (*ex.SERVICE_MED_CLASSES, "none"):

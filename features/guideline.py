@@ -4,6 +4,10 @@ The model's first step. It reads only pre-filing columns (the case summary, the 
 the other services of the same draft, header dates, age) and returns the columns of
 :data:`features.criteria.FEATURES`: a handful of meaningful numbers, each with the sign
 the guideline gives it (:data:`features.criteria.SIGNS`). Nothing is learned.
+
+Scoring assesses each item once (:func:`features.criteria.assess_items`) and reuses that
+assessment for the reasons, the what-ifs and this step's numbers (:func:`matrix_of`), so
+the transformer need not assess again.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from features.criteria import FEATURES, assess
+from features.criteria import FEATURES, Assessment, assess
 from settings import PRE_FILING_COLUMNS
 
 REQUIRED_COLUMNS = ("case_summary", "service")
@@ -69,12 +73,16 @@ def _is_list(value: Any) -> bool:
 _MIN_ROWS_PER_JOB = 2000
 
 
-def _matrix(rows: list[dict], names: tuple[str, ...]) -> np.ndarray:
-    out = np.zeros((len(rows), len(names)))
-    for i, row in enumerate(rows):
-        values = assess(row).values
-        out[i] = [values[name] for name in names]
+def matrix_of(values: list[dict[str, float]], names: tuple[str, ...]) -> np.ndarray:
+    """The feature matrix of already assessed items (their ``Assessment.values``)."""
+    out = np.zeros((len(values), len(names)))
+    for i, row in enumerate(values):
+        out[i] = [row[name] for name in names]
     return out
+
+
+def _matrix(rows: list[dict], names: tuple[str, ...]) -> np.ndarray:
+    return matrix_of([assess(row).values for row in rows], names)
 
 
 class GuidelineFeatures(TransformerMixin, BaseEstimator):
@@ -118,6 +126,11 @@ class GuidelineFeatures(TransformerMixin, BaseEstimator):
             )
             return np.vstack(parts)
         return _matrix(rows, self.names_)
+
+    def transform_assessed(self, assessments: list[Assessment]) -> np.ndarray:
+        """The same output as :meth:`transform`, from items already assessed."""
+        check_is_fitted(self, "n_features_out_")
+        return matrix_of([a.values for a in assessments], self.names_)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """The criteria's names, in output order."""

@@ -1,14 +1,10 @@
 """The guideline figure a reason cites: the visit limit of a request and where it is set.
 
 One small lookup, :func:`visit_limit`, answers "what number does the guideline give for
-this kind of request, and which section says so"; :func:`quantity_text` writes the request
-against it in a reason's words, e.g. ``8 requested + 12 prior > 10 visits (MTUS Chronic
-Pain, Physical Medicine)``.
-
-Today the numbers are :data:`features.lexicon.GUIDELINE_CEILINGS` and
-:data:`features.lexicon.POSTSURGICAL_CEILINGS` (the ones the features compare against) and
-the sections are :data:`LIMIT_SOURCES`. When the reviewed guideline tables with their
-sources replace them, only :func:`visit_limit` changes: every reason's text goes through it.
+this kind of request, and which section says so" from the reviewed table
+``features/knowledge/limits.toml`` (its ``trial``, ``ceiling`` and short ``cite``);
+:func:`quantity_text` writes the request against it in a reason's words, e.g. ``8
+requested + 12 prior > 10 visits (MTUS Chronic Pain, Physical Medicine)``.
 """
 
 from __future__ import annotations
@@ -17,19 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from features.lexicon import DEFAULT_POSTSURGICAL_CEILING, GUIDELINE_CEILINGS, POSTSURGICAL_CEILINGS
-
-#: The guideline section that sets each therapy modality's visit numbers (the sections
-#: :data:`features.lexicon.GUIDELINE_CEILINGS` takes its numbers from).
-LIMIT_SOURCES = {
-    "pt": "MTUS Chronic Pain, Physical Medicine",
-    "ot": "MTUS Chronic Pain, Physical Medicine",
-    "aquatic": "MTUS Chronic Pain, Aquatic Therapy",
-    "chiro": "MTUS Chronic Pain, Manual Therapy & Manipulation",
-    "acupuncture": "MTUS Acupuncture Medical Treatment Guidelines",
-    "psych": "MTUS Chronic Pain, Behavioral Interventions",
-}
-POSTSURGICAL_SOURCE = "MTUS Postsurgical Treatment Guidelines"
+from features.knowledge import knowledge
 
 
 @dataclass(frozen=True)
@@ -53,15 +37,17 @@ def visit_limit(
 
     After surgery the post-surgical number of the body ``region`` applies, with no trial.
     """
-    if modality not in GUIDELINE_CEILINGS:
+    k = knowledge()
+    if modality not in k.visits:
         return None
-    trial, ceiling, _ = GUIDELINE_CEILINGS[modality]
+    visits = k.visits[modality]
     if postsurgical:
-        ceiling = POSTSURGICAL_CEILINGS.get(region or "", DEFAULT_POSTSURGICAL_CEILING)
-        where = _region_words(region) if region in POSTSURGICAL_CEILINGS else ""
-        source = f"{POSTSURGICAL_SOURCE}, {where}" if where else POSTSURGICAL_SOURCE
+        post = k.postsurgical
+        ceiling = post["regions"].get(region or "", post["default"])
+        where = _region_words(region) if region in post["regions"] else ""
+        source = f"{post['cite']}, {where}" if where else post["cite"]
         return GuidelineLimit(None, ceiling, "visits", source)
-    return GuidelineLimit(trial, ceiling, "visits", LIMIT_SOURCES.get(modality, "MTUS"))
+    return GuidelineLimit(visits["trial"], visits["ceiling"], "visits", visits["cite"])
 
 
 def _n(value: float) -> str:
@@ -107,8 +93,9 @@ def request_figures(
     of a therapy request, from its extracted ``facts`` (:func:`features.facts.extract_row`);
     None when the request is not therapy or its number of visits is not stated."""
     from features import extractors as ex
+    from features.services import service_kind
 
-    modality = ex.request_modality(service, ex.service_category(service).value)
+    modality = ex.request_modality(service, service_kind(service).category)
     limit = visit_limit(
         modality,
         postsurgical=bool(facts["request_is_postsurgical"].value),

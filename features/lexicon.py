@@ -1,8 +1,9 @@
-"""Word lists and the small guideline table the extractors share.
+"""Word lists the extractors share, and the guideline limits they read.
 
 Only plain data lives here (strings, tuples, dicts); the compiled regular expressions are
 built from it once, at import time, in :mod:`features.extractors`. Keeping the vocabulary
-apart from the matching code makes both easier to review.
+apart from the matching code makes both easier to review. The visit limits come from the
+reviewed guideline tables (:file:`features/knowledge/limits.toml`).
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ REGION_PATTERNS = {
     "wrist_hand": r"wrists?|hands?\b|fingers?|thumbs?|digits?|carpal|palms?|de\s+quervain",
     "hip_pelvis": r"\bhips?\b|pelvi\w*|groin|buttocks?|glute\w*|trochanter\w*|thighs?",
     "knee": r"knees?|patell\w*|menisc\w*|(?-i:\bACL\b)",
-    "ankle_foot": r"ankles?|\bfoot\b|\bfeet\b|\btoes?\b|heels?|plantar|achilles|calcane\w*|"
+    "ankle_foot": r"ankles?|\bfoot\b|\bfeet\b|\btoes?\b|\bheels?\b|plantar|achilles|calcane\w*|"
     r"tarsal|lisfranc",
     "head": r"\bhead\b|\bface\b|facial|brain|concussion\w*|headaches?|skull|\bjaw\b|\bTMJ\b",
     "trunk": r"\bchest\b|\bribs?\b|abdom\w*|\bcolon\b|kidney",
@@ -184,33 +185,23 @@ OTHER_MEDICATION_NAMES = (
     "colace senna docusate imitrex sumatriptan"
 )
 
+
+# Visit limits live in the reviewed guideline tables (features/knowledge/limits.toml, with
+# their sources); the extractors read them here by their old names.
+def _limits():
+    from features.knowledge import knowledge
+
+    k = knowledge()
+    visits = {m: (v["trial"], v["ceiling"], v["source"]) for m, v in k.visits.items()}
+    return visits, dict(k.postsurgical["regions"]), k.postsurgical["default"]
+
+
 #: MTUS/ODG visit limits per therapy modality: (trial visits, usual ceiling, source).
 #: These are the common caps UR and IMR reviewers quote; conditions differ, so they are
-#: features for the model to weigh, not rules. Numbers from the CA MTUS Chronic Pain Medical
-#: Treatment Guidelines (Physical Medicine; Manual therapy & manipulation; Behavioral
-#: interventions), the MTUS Acupuncture Medical Treatment Guidelines and ODG trials.
-GUIDELINE_CEILINGS = {
-    "pt": (6, 10, "MTUS physical medicine: 9-10 visits (myalgia/myositis), 8-10 (neuritis)"),
-    "ot": (6, 10, "treated as physical medicine: 9-10 visits"),
-    "aquatic": (6, 10, "aquatic therapy counts as physical medicine: 9-10 visits"),
-    "chiro": (6, 18, "MTUS manipulation: trial of 6 visits, up to 18 with improvement"),
-    "acupuncture": (6, 24, "MTUS acupuncture: 3-6 trial, up to 24 with functional improvement"),
-    "psych": (4, 10, "MTUS CBT: 3-4 visit trial, up to 6-10 with functional improvement"),
-}
-
+#: features for the model to weigh, not rules.
 #: Post-surgical physical medicine ceilings by body region (MTUS Postsurgical Treatment
 #: Guidelines); procedures within a region differ, this is the common figure.
-POSTSURGICAL_CEILINGS = {
-    "shoulder": 24,  # rotator cuff repair / acromioplasty: 24 visits over 14 weeks
-    "knee": 12,  # arthroscopic meniscectomy: 12 visits (ACL reconstruction: 24)
-    "wrist_hand": 8,  # carpal tunnel release: 3-8 visits
-    "elbow": 12,  # lateral epicondylitis release: 12 visits
-    "lumbar": 16,  # discectomy/laminectomy: 16 visits (fusion: 34)
-    "cervical": 16,  # discectomy/fusion: 24; decompression 16
-    "hip_pelvis": 24,  # arthroplasty: 24 visits
-    "ankle_foot": 21,  # ankle fracture ORIF: 21 visits
-}
-DEFAULT_POSTSURGICAL_CEILING = 24
+GUIDELINE_CEILINGS, POSTSURGICAL_CEILINGS, DEFAULT_POSTSURGICAL_CEILING = _limits()
 
 NUMBER_WORDS = {
     "one": 1,

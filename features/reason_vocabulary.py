@@ -12,9 +12,9 @@ The codes are fixed (the README publishes them, and every likely denial reason c
 as ``reason_code``); the table is checked when it loads and a bad row names the file, the
 row and the field.
 
-Today's criteria (:mod:`features.criteria`) use a few older ids; :data:`LEGACY_CRITERIA`
-maps them to the vocabulary's. A :class:`~features.criteria.Criterion` that carries its own
-``reason_code`` (the knowledge tables give one) is taken at its word (:func:`reason_code_of`).
+Every :class:`~features.criteria.Criterion` carries its own ``reason_code`` (from the
+knowledge tables, :mod:`features.knowledge`, which read this table through
+:func:`vocabulary`).
 """
 
 from __future__ import annotations
@@ -44,11 +44,6 @@ CODES: tuple[str, ...] = (
 OTHER = "other"
 #: Statuses a reviewer (or the draft) gives a criterion.
 STATUSES = ("met", "not_met", "not_documented")
-#: Ids of today's criteria (features.criteria) that differ from the vocabulary's.
-LEGACY_CRITERIA = {
-    "no_repeat_imaging": "change_since_prior_imaging",
-    "with_surgery_request": "associated_procedure_certified",
-}
 _FIELDS = ("code", "criterion", "label", "meaning", "to_document", "source")
 
 
@@ -119,16 +114,10 @@ def criterion_of(code: str) -> str:
     return vocabulary()[code].criterion
 
 
-def criterion_id(criterion_code: str) -> str:
-    """The vocabulary's id of a criterion code of :mod:`features.criteria` (old ids mapped)."""
-    return LEGACY_CRITERIA.get(criterion_code, criterion_code)
-
-
 def reason_code_of(criterion) -> str | None:
-    """The reason code of a criterion: its own ``reason_code`` when it carries one (the
-    knowledge tables give it), else the vocabulary's code of its (mapped) id; ``None`` for
-    a criterion no code names."""
+    """The reason code of a criterion: its own ``reason_code`` (the knowledge tables give
+    it), else the vocabulary's code of its id; ``None`` for a criterion no code names."""
     own = getattr(criterion, "reason_code", None)
     if own:
         return own
-    return criterion_codes().get(criterion_id(criterion.code))
+    return criterion_codes().get(criterion.code)

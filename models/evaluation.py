@@ -17,7 +17,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, log_loss,
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
-from features.extractors import service_category
+from features.services import service_kind
 from models.published_rates import shrunk_rate
 from settings import POSITIVE_LABEL
 
@@ -45,9 +45,10 @@ def case_groups(items: pd.DataFrame) -> np.ndarray:
     return items[column].astype(str).to_numpy()
 
 
-def treatment_categories(items: pd.DataFrame) -> np.ndarray:
-    """The service's treatment category for each item (pre-filing: from the service text)."""
-    return np.asarray([service_category(s).value for s in items["service"].fillna("")])
+def treatment_categories(items: pd.DataFrame, level: str = "category") -> np.ndarray:
+    """The service's treatment category (or ``level="subcategory"``) for each item, from
+    the one service taxonomy (pre-filing: from the service text)."""
+    return np.asarray([getattr(service_kind(s), level) for s in items["service"].fillna("")])
 
 
 def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> float:
@@ -196,14 +197,16 @@ def out_of_fold(
     progress: Callable[[], None] | None = None,
     X=None,
     published: dict[str, float] | None = None,
+    level: str = "category",
 ) -> Predictions:
     """Letter-grouped cross-validated probabilities for every item.
 
     ``X``: what the models are fitted on, when not ``items`` (see :func:`features_once`).
+    ``level``: the rate baseline looks up the service's ``category`` or ``subcategory``.
     """
     X = items if X is None else X
     y, groups = labels(items), case_groups(items)
-    categories = treatment_categories(items)
+    categories = treatment_categories(items, level)
     out = np.zeros(len(y))
     prior, category, fold_of = np.zeros(len(y)), np.zeros(len(y)), np.zeros(len(y), dtype=int)
     for k, (train, test) in enumerate(grouped_folds(y, groups, n_splits, seed)):
@@ -433,8 +436,10 @@ def repeated_cv(
     progress: Callable[[str], None] | None = None,
     X=None,
     published: dict[str, float] | None = None,
+    level: str = "category",
 ) -> RepeatedCV:
-    """Letter-grouped ``n_splits``-fold CV repeated with ``repeats`` fold assignments."""
+    """Letter-grouped ``n_splits``-fold CV repeated with ``repeats`` fold assignments
+    (``level``: of the rate baseline, as in :func:`out_of_fold`)."""
     if X is None:
         build, X = features_once(build, items)
     runs = []
@@ -443,7 +448,14 @@ def repeated_cv(
             progress(f"cross-validation repeat {r + 1}/{repeats}")
         runs.append(
             out_of_fold(
-                build, fit, items, n_splits=n_splits, seed=seed + r, X=X, published=published
+                build,
+                fit,
+                items,
+                n_splits=n_splits,
+                seed=seed + r,
+                X=X,
+                published=published,
+                level=level,
             )
         )
     return RepeatedCV(labels(items), case_groups(items), runs)

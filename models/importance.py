@@ -18,6 +18,11 @@ TOWARD_UPHELD = "toward Upheld"
 _FAMILIES = (
     ("guideline_", "guideline stance"),
     ("perioperative", "service category"),
+    ("associated_procedure", "service category"),
+    ("request_unspecified", "service category"),
+    ("drug_monitoring", "drug monitoring"),
+    ("first_line", "first-line treatment"),
+    ("indication", "indication"),
     ("unrecognised", "service category"),
     ("imaging_supports", "imaging and diagnostics"),
     ("repeat_imaging", "imaging and diagnostics"),

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from features.criteria import NOT_MET, assess
-from features.guideline_limits import LIMIT_SOURCES, visit_limit
+from features.guideline_limits import visit_limit
+from features.knowledge import knowledge
 from features.lexicon import GUIDELINE_CEILINGS, POSTSURGICAL_CEILINGS
 from models.scoring.explain import (
     CASE,
@@ -160,7 +161,7 @@ def test_visit_limits_come_from_the_guideline_table():
     for modality, (trial, ceiling, _) in GUIDELINE_CEILINGS.items():
         limit = visit_limit(modality)
         assert (limit.trial, limit.limit) == (trial, ceiling)
-        assert limit.source == LIMIT_SOURCES[modality]
+        assert limit.source == knowledge().visits[modality]["cite"]
     knee = visit_limit("pt", postsurgical=True, region="knee")
     assert knee.limit == POSTSURGICAL_CEILINGS["knee"] and knee.trial is None
     assert "Postsurgical" in knee.source and "knee" in knee.source
@@ -172,11 +173,12 @@ def test_the_visit_reason_states_the_numbers_and_the_source():
     row = {"case_summary": SUMMARY, "service": "Physical therapy 8 sessions for the lumbar spine"}
     (criterion,) = [c for c in assess(row).criteria if c.code == "quantity_within_guideline"]
     assert criterion.status == NOT_MET
-    expected = f"8 requested + 12 prior > {ceiling} visits ({LIMIT_SOURCES['pt']})"
+    cite = knowledge().visits["pt"]["cite"]
+    expected = f"8 requested + 12 prior > {ceiling} visits ({cite})"
     assert criterion.label.endswith(expected), criterion.label
     first = {"case_summary": "Low back pain for two months.", "service": "Physical therapy x 6"}
     (met,) = [c for c in assess(first).criteria if c.code == "quantity_within_guideline"]
-    assert met.label.endswith(f"6 requested ≤ {trial}-visit trial ({LIMIT_SOURCES['pt']})")
+    assert met.label.endswith(f"6 requested ≤ {trial}-visit trial ({cite})")
 
 
 def test_terminal_evidence_is_cut_at_a_word_never_inside_one():

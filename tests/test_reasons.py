@@ -227,6 +227,7 @@ def test_the_guideline_order_lists_what_the_draft_leaves_open():
     assert {r["reason_code"] for r in mri} == {
         "no_conservative_care_failure",
         "no_objective_findings",
+        "no_indication",
     }
     assert all(r["status"] == "not_documented" for r in mri)
 
@@ -261,13 +262,6 @@ def test_learned_a_ppi_without_gi_risk_lists_no_indication_first(real_ranking):
     assert reasons[0]["reason_code"] == "no_indication"
 
 
-_KNOWLEDGE = (
-    "needs the knowledge branch's criteria (drug_monitoring, indication_documented) in "
-    "features.criteria.assess; remove this mark when they are merged"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_KNOWLEDGE)
 def test_guideline_an_opioid_refill_without_monitoring_lists_no_monitoring():
     """With no letters at all, the service's own criteria must name it."""
     (reasons,) = _reasons([OPIOID_REFILL], GUIDELINE_RANKING, PLAIN)
@@ -275,7 +269,6 @@ def test_guideline_an_opioid_refill_without_monitoring_lists_no_monitoring():
     assert monitoring and monitoring[0]["status"] in ("not_met", "not_documented")
 
 
-@pytest.mark.xfail(strict=True, reason=_KNOWLEDGE)
 def test_guideline_a_ppi_without_gi_risk_lists_no_indication():
     (reasons,) = _reasons([PPI], GUIDELINE_RANKING, PLAIN)
     indication = [r for r in reasons if r["reason_code"] == "no_indication"]

@@ -29,8 +29,11 @@ module                      extracts
 ``case_facts``              chronicity (days since injury), number of diagnoses
 ``history``                 work status, surgery history, psychological comorbidity
 ``medications``             medication classes in use, class of a medication request
-``categories``              the requested service's category
 ``claims_admin``            the claims administrator's guidelines and partial approval
+``documented``              a named set of wording documented (not negated) in the summary
+``request_specifics``       what a request states: dose, quantity, visits, body part, ...
+``surgery_plan``            a surgery the summary speaks of, and its status
+``readability``             whether the summary is English clinical prose at all
 ``text`` / ``voice``        shared text units (sentences, clauses, findings) and voice
 ==========================  ===========================================================
 
@@ -43,9 +46,9 @@ from __future__ import annotations
 
 from features.extractors.care_status import conservative_care_status, improvement_status
 from features.extractors.case_facts import chronicity_days, diagnosis_count
-from features.extractors.categories import SERVICE_CATEGORIES, service_category
 from features.extractors.claims_admin import CA_FAMILIES, ca_guideline_families, ur_modified
 from features.extractors.context import assertions, hand_negation
+from features.extractors.documented import documented
 from features.extractors.findings import findings_status, objective_findings
 from features.extractors.history import psych_comorbidity, surgery_history, work_status
 from features.extractors.imaging import (
@@ -59,7 +62,10 @@ from features.extractors.medications import (
     service_medication_class,
 )
 from features.extractors.prior_therapy import prior_therapy, prior_total
+from features.extractors.readability import summary_readability
 from features.extractors.regions import body_regions, body_regions_in, request_region
+from features.extractors.request_specifics import request_specifics
+from features.extractors.surgery_plan import surgery_mentions
 from features.extractors.text import (
     NUM,
     Finding,
@@ -93,7 +99,6 @@ __all__ = [
     "CA_FAMILIES",
     "IMAGING_MODALITIES",
     "NUM",
-    "SERVICE_CATEGORIES",
     "SERVICE_MED_CLASSES",
     "THERAPY_MODALITIES",
     "Finding",
@@ -108,6 +113,7 @@ __all__ = [
     "clauses",
     "conservative_care_status",
     "diagnosis_count",
+    "documented",
     "documented_benefit",
     "documented_failure",
     "findings_status",
@@ -124,13 +130,15 @@ __all__ = [
     "repeat_imaging",
     "request_modality",
     "request_region",
+    "request_specifics",
     "requested_amount",
     "sentence_of",
     "sentences",
-    "service_category",
     "service_imaging_modalities",
     "service_medication_class",
+    "summary_readability",
     "surgery_history",
+    "surgery_mentions",
     "to_number",
     "ur_modified",
     "work_status",

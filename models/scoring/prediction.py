@@ -29,9 +29,12 @@ from features.criteria import (
     MET,
     NOT_DOCUMENTED,
     NOT_MET,
-    assess,
+    assess_items,
+    what_if_text,
+    with_criterion_met,
 )
-from features.guideline import INPUT_COLUMNS, with_letter_services
+from features.extractors.readability import EMPTY, NOT_ENGLISH
+from features.guideline import INPUT_COLUMNS, matrix_of, with_letter_services
 from features.reason_vocabulary import criterion_of, reason_code_of, vocabulary
 from models.importance import TOWARD_OVERTURNED, TOWARD_UPHELD, feature_names
 from models.reasons.ranking import ReasonRanking, listed_reasons, profile
@@ -58,6 +61,9 @@ class Scored:
     warnings: list[str] = field(default_factory=list)
     denial_reasons: list[dict] = field(default_factory=list)
     criteria: list[dict] = field(default_factory=list)
+    perioperative: bool = False
+    dwc_request_category: str = ""
+    summary_readable: bool = True
 
     def as_dict(self) -> dict:
         return dict(vars(self))
@@ -67,11 +73,32 @@ UNRECOGNISED_WARNING = (
     "unrecognised service: only the overall rate applies; name the treatment as the "
     "provider's request does (e.g. 'MRI of the lumbar spine', 'Physical therapy x 6 visits')"
 )
+#: A summary the extractors cannot read: every criterion would read "not documented".
+UNREADABLE_WARNINGS = {
+    NOT_ENGLISH: (
+        "the case summary does not read as English: the criteria could not be read from it, "
+        "so this estimate rests on the service alone; give the summary in English"
+    ),
+    EMPTY: (
+        "there is no case summary: the criteria could not be read, so this estimate rests "
+        "on the service alone; give the summary of the medical records"
+    ),
+}
+NO_CLINICAL_CONTENT_WARNING = (
+    "no clinical content was recognised in the case summary (no diagnosis, treatment, body "
+    "part or examination): this estimate rests on the service alone; give the summary of "
+    "the medical records"
+)
 
 
-def feature_matrix(pipeline, items: pd.DataFrame):
-    """The classifier's input for ``items`` (every step before the classifier)."""
-    return pipeline[:-1].transform(items)
+def feature_matrix(pipeline, items: pd.DataFrame, assessments=None):
+    """The classifier's input for ``items`` (every step before the classifier); from
+    their assessments when given (the feature step then assesses nothing again)."""
+    if assessments is None:
+        return pipeline[:-1].transform(items)
+    features = pipeline.steps[0][1]
+    matrix = features.transform_assessed(assessments)
+    return pipeline[1:-1].transform(matrix) if len(pipeline) > 2 else matrix
 
 
 def fold_probabilities(pipeline, items: pd.DataFrame, matrix=None) -> np.ndarray:
@@ -186,34 +213,52 @@ def denial_reasons(
 
 
 def _guideline_what_if(pipeline, items: pd.DataFrame, base: np.ndarray, assessments):
-    """Each missing criterion of each service, added as its sentence, and the re-score.
+    """Each criterion a service does not document, added as its sentence, and the re-score.
 
-    Only criteria the draft does not document are offered; each sentence sets its own
-    criterion and nothing else, and the model's sign constraints make the change >= 0.
+    Only criteria the draft does not document are offered. The sentence is added for its
+    own service (:func:`features.criteria.what_if_text`), so it sets that service's
+    criterion and nothing else; the re-score reuses the item's assessment with that
+    criterion met (the tests check it equals re-scoring the summary with the sentence
+    added), and the model's sign constraints make the change >= 0.
     """
+    names = pipeline.steps[0][1].names_
     modified, owners = [], []
-    for position, (_, row) in enumerate(items.iterrows()):
-        for c in assessments[position].criteria:
+    for position, assessment in enumerate(assessments):
+        for c in assessment.criteria:
             if c.status != NOT_DOCUMENTED or not c.what_if:
                 continue
-            case = row.copy()
-            case["case_summary"] = f"{row['case_summary'] or ''} {c.what_if}".strip()
-            modified.append(case)
+            modified.append(with_criterion_met(assessment, c.code))
             owners.append((position, c))
     rows: list[list[dict]] = [[] for _ in range(len(items))]
     if modified:
-        p = score(pipeline, pd.DataFrame(modified).reset_index(drop=True))["p_overturned"]
+        matrix = matrix_of(modified, names)
+        if len(pipeline) > 2:
+            matrix = pipeline[1:-1].transform(matrix)
+        p = pipeline.steps[-1][1].predict_proba(matrix)[:, 1]
+        services = items["service"].astype(str).tolist()
         for (position, c), value in zip(owners, p, strict=True):
             rows[position].append(
                 {
                     "fact": c.label,
                     "criterion": c.code,
-                    "added_text": c.what_if,
+                    "reason_code": c.reason_code,
+                    "added_text": what_if_text(services[position], c.what_if),
                     "p_overturned": float(value),
                     "change": float(value - base[position]),
                 }
             )
     return [sorted(changes, key=lambda c: -c["change"]) for changes in rows]
+
+
+def _warnings(assessment) -> list[str]:
+    out = []
+    if not assessment.kind.recognised:
+        out.append(UNRECOGNISED_WARNING)
+    if not assessment.readable:
+        out.append(
+            UNREADABLE_WARNINGS.get(assessment.readability.value, NO_CLINICAL_CONTENT_WARNING)
+        )
+    return out
 
 
 def explain_items(
@@ -224,13 +269,19 @@ def explain_items(
     ranking: ReasonRanking | None = None,
 ) -> list[Scored]:
     """Score items and attach reasons, likely denial reasons (ranked by ``ranking``; the
-    guideline's order without one) and what-ifs."""
-    items = with_letter_services(items)
-    matrix = feature_matrix(pipeline, items)  # once, for the scores and the reasons
+    guideline's order without one) and what-ifs.
+
+    One pass: the draft's services are linked once (``letter_services``, when the caller
+    has not already), each item is assessed once, and that assessment gives the model's
+    numbers, the reasons, the denial reasons and the what-ifs.
+    """
+    if "letter_services" not in items or not items["letter_services"].map(_is_list).all():
+        items = with_letter_services(items)
+    assessments = assess_items(items.to_dict("records"))
+    matrix = feature_matrix(pipeline, items, assessments)
     scores = score(pipeline, items, matrix)
     contrib = contributions(pipeline, items, matrix)
     base = scores["p_overturned"].to_numpy()
-    assessments = [assess(r) for r in items.to_dict("records")]
     changes = _guideline_what_if(pipeline, items, base, assessments) if with_what_if else None
     out = []
     columns = list(contrib.columns)
@@ -253,10 +304,38 @@ def explain_items(
                 ranking,
             ),
             criteria=[c.as_dict() for c in assessment.criteria if c.status == MET],
+            perioperative=assessment.perioperative,
+            dwc_request_category=assessment.dwc,
+            summary_readable=assessment.readable,
+            warnings=_warnings(assessment),
         )
-        if not assessment.kind.recognised:
-            scored.warnings.append(UNRECOGNISED_WARNING)
         out.append(scored)
+    return out
+
+
+def _is_list(value) -> bool:
+    return isinstance(value, list | tuple | np.ndarray)
+
+
+def score_assessed(pipeline, items: pd.DataFrame) -> list[dict]:
+    """Probability, band, kind, surgery link and warnings of each item: no reasons, no
+    what-ifs (the batch path). Each item is assessed once, as in :func:`explain_items`."""
+    assessments = assess_items(items.to_dict("records"))
+    table = score(pipeline, items, feature_matrix(pipeline, items, assessments))
+    out = []
+    for position, assessment in enumerate(assessments):
+        out.append(
+            {
+                "service": str(items["service"].iloc[position]),
+                **{k: float(v) for k, v in table.iloc[position].items()},
+                "subcategory": assessment.kind.subcategory,
+                "recognised": assessment.kind.recognised,
+                "perioperative": assessment.perioperative,
+                "dwc_request_category": assessment.dwc,
+                "summary_readable": assessment.readable,
+                "warnings": _warnings(assessment),
+            }
+        )
     return out
 
 

@@ -43,13 +43,15 @@ def score_rows(loaded, rows: list[dict], *, with_what_if: bool = True, detailed:
     what-ifs when ``with_what_if``, and the ``explanation`` in percentage points from the
     kind's usual rate (each reason then also has ``effect_points`` and ``can_document``);
     otherwise only the probability and its band. Every result has ``how_sure``
-    (:mod:`models.scoring.explain`). Each result carries the service's category and the
-    training overturn rate of that category, and keeps ``source_file``, ``item_index`` and
-    ``row`` from its input row.
+    (:mod:`models.scoring.explain`). Each result carries the service's category (of the one
+    service taxonomy, :mod:`features.services`) and the training overturn rate of that
+    category, and keeps ``source_file``, ``item_index`` and ``row`` from its input row.
+    Detailed results also say whether the item belongs to a surgery (``perioperative``)
+    and its DWC request category.
     """
-    from features.extractors import service_category
+    from features.services import service_kind
     from models.scoring.explain import explanation, how_sure
-    from models.scoring.prediction import explain_items, pre_filing_frame, score
+    from models.scoring.prediction import explain_items, pre_filing_frame, score_assessed
     from models.store.loading import baseline_rate
 
     frame = pre_filing_frame(rows)
@@ -62,13 +64,9 @@ def score_rows(loaded, rows: list[dict], *, with_what_if: bool = True, detailed:
             )
         ]
     else:
-        table = score(loaded.pipeline, frame)
-        scored = [
-            {"service": r["service"], **{k: float(v) for k, v in table.iloc[i].items()}}
-            for i, r in enumerate(rows)
-        ]
+        scored = score_assessed(loaded.pipeline, frame)
     for row, result in zip(rows, scored, strict=True):
-        category = service_category(row["service"]).value
+        category = service_kind(row["service"]).category
         rate, n = baseline_rate(loaded.baseline, category)
         entry = (loaded.baseline or {}).get("categories", {}).get(category, {})
         result.update(
