@@ -158,7 +158,11 @@ def test_the_document_round_trips_exactly_on_the_real_letters(real_items, tmp_pa
     after = [e.as_dict() for e in explain_items(restored, drafts.head(60))]
     assert before == after
     assert list(restored[:-1].get_feature_names_out()) == list(model[:-1].get_feature_names_out())
-    assert len(restored[:-1].get_feature_names_out()) == (5 if core_only else 16)
+    from features.criteria import FEATURES
+    from models.recipe import CORE_FEATURES
+
+    expected = CORE_FEATURES if core_only else FEATURES
+    assert list(restored[:-1].get_feature_names_out()) == list(expected)
 
 
 def test_saving_refuses_a_step_the_format_does_not_hold(tmp_path):
