@@ -111,6 +111,61 @@ class InMemoryRequest(Request):
         return io.BytesIO()
 
 
+class Site:
+    """What every route shares: the loaded model, its details, and how a page is made."""
+
+    def __init__(self, app: Flask, loaded, info):
+        self.app, self.loaded, self.info = app, loaded, info
+
+    def model(self):
+        """The model's details, waiting for them at most :data:`INFO_WAIT_SECONDS`."""
+        return self.info.get(timeout=INFO_WAIT_SECONDS)
+
+    def page(self, template: str, status: int = 200, **context):
+        model = self.model()
+        return (
+            render_template(
+                template, model=model, synthetic=bool(model and model.synthetic), **context
+            ),
+            status,
+        )
+
+    def draft_page(self, draft: Draft, *, status: int = 200, errors=(), notes=(), results=None):
+        context = {"draft": draft, "errors": list(errors), "notes": list(notes)}
+        if results is not None:
+            summary = draft.scored_summary()
+            added = {f["added_text"] for f in draft.added_facts}
+            model = self.model()
+            context.update(
+                services=present.service_views(results, added),
+                segments=present.highlighted_summary(
+                    summary, results, len(draft.case_summary.strip())
+                ),
+                evaluation=present.evaluation_lines(model),
+                # for the printed result: when, and with which model
+                scored_at=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z").strip(),
+                model_label=present.model_label(model, self.loaded.uri),
+            )
+        return self.page("draft.html", status, **context)
+
+    def scored_draft(self):
+        """(draft, rows, results, None) of the submitted draft form; (draft, None, None, the
+        form with what to fix) when it cannot be scored."""
+        # a draft is text: the form-field limit bounds the whole request (Werkzeug applies
+        # the field limit to multipart forms only)
+        request.max_content_length = self.app.config["MAX_FORM_MEMORY_SIZE"]
+        draft = draft_from_form(request.form)
+        too_long = limit_draft(draft)  # empties what is too long: it is never echoed back
+        if too_long:
+            return draft, None, None, self.draft_page(draft, status=422, errors=too_long)
+        try:
+            rows = draft_rows_of(draft)
+        except InputError as exc:
+            return draft, None, None, self.draft_page(draft, status=422, errors=[exc.plain])
+        results = score_rows(self.loaded, rows, with_what_if=True, detailed=True)
+        return draft, rows, results, None
+
+
 def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_HOSTS) -> Flask:
     """The app serving ``loaded`` (a :class:`models.store.loading.LoadedModel`).
 
@@ -140,6 +195,14 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
     app.jinja_env.globals.update(
         not_advice=NOT_ADVICE, model_uri=loaded.uri, csv_columns=present.csv_columns()
     )
+    site = Site(app, loaded, info)
+    for register in (_guard, _draft_routes, _batch_routes, _model_routes, _error_pages):
+        register(app, site)
+    return app
+
+
+def _guard(app: Flask, site: Site) -> None:
+    """Forms only from the page itself; the security headers on every answer."""
 
     @app.before_request
     def same_origin_only():
@@ -151,7 +214,7 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
                 f"403 Forbidden: this page takes forms only from itself, and {why}. Open the "
                 f"page at {request.host_url} and send the form from there."
             )
-            return page("error.html", 403, message=message)
+            return site.page("error.html", 403, message=message)
         return None
 
     @app.after_request
@@ -159,68 +222,29 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
         response.headers.update(SECURITY_HEADERS)
         return response
 
-    def page(template: str, status: int = 200, **context):
-        model = info.get(timeout=INFO_WAIT_SECONDS)
-        return (
-            render_template(
-                template, model=model, synthetic=bool(model and model.synthetic), **context
-            ),
-            status,
-        )
 
-    def draft_page(draft: Draft, *, status: int = 200, errors=(), notes=(), results=None):
-        context = {"draft": draft, "errors": list(errors), "notes": list(notes)}
-        if results is not None:
-            summary = draft.scored_summary()
-            added = {f["added_text"] for f in draft.added_facts}
-            model = info.get(timeout=INFO_WAIT_SECONDS)
-            context.update(
-                services=present.service_views(results, added),
-                segments=present.highlighted_summary(
-                    summary, results, len(draft.case_summary.strip())
-                ),
-                evaluation=present.evaluation_lines(model),
-                # for the printed result: when, and with which model
-                scored_at=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z").strip(),
-                model_label=present.model_label(model, loaded.uri),
-            )
-        return page("draft.html", status, **context)
-
-    def scored_draft():
-        """(draft, rows, results, None) of the submitted draft form; (draft, None, None, the
-        form with what to fix) when it cannot be scored."""
-        # a draft is text: the form-field limit bounds the whole request (Werkzeug applies
-        # the field limit to multipart forms only)
-        request.max_content_length = app.config["MAX_FORM_MEMORY_SIZE"]
-        draft = draft_from_form(request.form)
-        too_long = limit_draft(draft)  # empties what is too long: it is never echoed back
-        if too_long:
-            return draft, None, None, draft_page(draft, status=422, errors=too_long)
-        try:
-            rows = draft_rows_of(draft)
-        except InputError as exc:
-            return draft, None, None, draft_page(draft, status=422, errors=[exc.plain])
-        return draft, rows, score_rows(loaded, rows, with_what_if=True, detailed=True), None
+def _draft_routes(app: Flask, site: Site) -> None:
+    """The draft page, its result to keep (CSV, JSON) and the upload that fills it."""
 
     @app.get("/")
     def draft_form():
-        return draft_page(Draft())
+        return site.draft_page(Draft())
 
     @app.post("/")
     def draft_scored():
-        draft, _, results, refused = scored_draft()
-        return refused or draft_page(draft, results=results)
+        draft, _, results, refused = site.scored_draft()
+        return refused or site.draft_page(draft, results=results)
 
     @app.post("/result.<any(csv, json):kind>")
     def result_download(kind: str):
         """One draft's result to keep: what ``predict.py --json`` prints for it, or the
         scored CSV ``predict.py --csv`` writes (with its reasons), as a download."""
-        _, rows, results, refused = scored_draft()
+        _, rows, results, refused = site.scored_draft()
         if refused:
             return refused
         name = f"imr-estimate-{dt.date.today().isoformat()}.{kind}"
         if kind == "json":
-            body, mimetype = json_payload(loaded, results, []) + "\n", "application/json"
+            body, mimetype = json_payload(site.loaded, results, []) + "\n", "application/json"
         else:
             buffer = io.StringIO()
             write_csv(buffer, rows, results, [])
@@ -235,7 +259,7 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
     def letter_upload():
         upload = request.files.get("letter")
         if upload is None or not upload.filename:
-            return draft_page(
+            return site.draft_page(
                 Draft(),
                 status=422,
                 errors=[
@@ -247,12 +271,16 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
         try:
             draft, notes = draft_from_file(name, data)
         except LetterError as exc:
-            return draft_page(Draft(), status=422, errors=[f"{name}: {exc.reason}"])
-        return draft_page(draft, notes=notes)
+            return site.draft_page(Draft(), status=422, errors=[f"{name}: {exc.reason}"])
+        return site.draft_page(draft, notes=notes)
+
+
+def _batch_routes(app: Flask, site: Site) -> None:
+    """The batch page: a CSV of cases or several letters in, the scored CSV out."""
 
     @app.get("/batch")
     def batch_form():
-        return page("batch.html")
+        return site.page("batch.html")
 
     @app.post("/batch")
     def batch_scored():
@@ -260,14 +288,14 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
         try:
             rows, unscorable = batch_upload_rows(files)
         except InputError as exc:
-            return page("batch.html", 422, errors=[str(exc)])
+            return site.page("batch.html", 422, errors=[str(exc)])
         if not rows:
             errors = [
                 f"{b.get('source_file') or 'row ' + str(b.get('row'))}: {b['error']}"
                 for b in unscorable
             ]
-            return page("batch.html", 422, errors=["nothing to score", *errors])
-        results = score_rows(loaded, rows, with_what_if=False, detailed=True)
+            return site.page("batch.html", 422, errors=["nothing to score", *errors])
+        results = score_rows(site.loaded, rows, with_what_if=False, detailed=True)
         buffer = io.StringIO()
         write_csv(buffer, rows, results, unscorable)
         return Response(
@@ -276,12 +304,15 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
             headers={"Content-Disposition": 'attachment; filename="scored.csv"'},
         )
 
-    importance_bars = present.importance_bars(loaded.pipeline)
+
+def _model_routes(app: Flask, site: Site) -> None:
+    """The model page and its charts."""
+    importance_bars = present.importance_bars(site.loaded.pipeline)
 
     @app.get("/model")
     def model_page():
-        model = info.get()
-        return page(
+        model = site.info.get()
+        return site.page(
             "model.html",
             evaluation=present.evaluation_lines(model),
             plain_summary=present.model_summary(model),
@@ -290,10 +321,14 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
 
     @app.get("/model/<name>")
     def model_image(name: str):
-        model = info.get()
+        model = site.info.get()
         if model is None or name not in model.images:
             abort(404)
         return Response(model.images[name], mimetype="image/png")
+
+
+def _error_pages(app: Flask, site: Site) -> None:
+    """Errors in a person's words; an unexpected one logged by its type only."""
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc):
@@ -304,7 +339,7 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
         )
         target = "batch.html" if request.path.startswith("/batch") else "draft.html"
         extra = {} if target == "batch.html" else {"draft": Draft(), "notes": []}
-        return page(target, 413, errors=[message], **extra)
+        return site.page(target, 413, errors=[message], **extra)
 
     @app.errorhandler(SecurityError)
     def untrusted_host(exc):
@@ -317,16 +352,14 @@ def create_app(loaded, info=None, *, trusted_hosts: list[str] | None = LOOPBACK_
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return page("error.html", exc.code or 500, message=f"{exc.code} {exc.name}")
+        return site.page("error.html", exc.code or 500, message=f"{exc.code} {exc.name}")
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         # the type only: a message could quote the summary, which must never reach a log
         log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.path)
-        return page(
+        return site.page(
             "error.html",
             500,
             message="500 Internal error: the input could not be scored; nothing was kept",
         )
-
-    return app
