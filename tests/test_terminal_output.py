@@ -224,6 +224,9 @@ _BUILT = {
     "champion_table",
     "reasons_table",
     "_explanation_table",
+    "_reasons_table",
+    "_denial_reasons_table",
+    "_what_if_table",
     "Table",
 }
 

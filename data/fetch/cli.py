@@ -14,6 +14,7 @@ characters, never as rich markup or terminal control sequences; the log lines to
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from pathlib import Path
@@ -163,37 +164,23 @@ def run(
     quiet: Annotated[bool, typer.Option(help="Log only warnings, not every request.")] = False,
 ) -> None:
     """Walk the IMR decision search and download each letter once, politely and resumably."""
-    start = _date("--decided-from", decided_from)
-    end = _date("--decided-to", decided_to)
-    if end < start:
-        raise _fail(f"--decided-to {end} is before --decided-from {start}")
-    if delay < MIN_DELAY_SECONDS:
-        raise _fail(
-            f"--delay {delay:g}: the pause between requests must be at least "
-            f"{MIN_DELAY_SECONDS:g} s, to spare the site"
-        )
-    parsed = urlparse(base_url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise _fail(
-            f"--base-url {base_url!r} is not an http(s) URL such as {dwc_site.DEFAULT_BASE_URL}"
-        )
-    if outcome and outcome not in dwc_site.KNOWN_OUTCOMES:
-        _say(
-            f"note: --outcome {outcome!r} is not one of the documented values "
-            f"({', '.join(dwc_site.KNOWN_OUTCOMES)}); it is sent as given"
-        )
-    options = FetchOptions(
-        decided_from=start,
-        decided_to=end,
-        out_dir=out,
-        outcome=outcome,
-        sub_category=sub_category,
-        specialty=specialty,
-        max_letters=max_letters,
-        base_url=base_url,
-        window_days=window_days,
-        retry_rejected=retry_rejected,
-        rewalk=rewalk,
+    options = _options(
+        decided_from,
+        decided_to,
+        delay,
+        FetchOptions(
+            decided_from=None,
+            decided_to=None,
+            out_dir=out,
+            outcome=outcome,
+            sub_category=sub_category,
+            specialty=specialty,
+            max_letters=max_letters,
+            base_url=base_url,
+            window_days=window_days,
+            retry_rejected=retry_rejected,
+            rewalk=rewalk,
+        ),
     )
     if dry_run_:
         try:
@@ -204,6 +191,31 @@ def run(
             _say(line, Console())
         raise typer.Exit(0)
     _run(options, delay, contact, quiet)
+
+
+def _options(decided_from: str, decided_to: str, delay: float, given: FetchOptions):
+    """``given`` with its dates, once the arguments are checked (exit 2 with why if not)."""
+    start = _date("--decided-from", decided_from)
+    end = _date("--decided-to", decided_to)
+    if end < start:
+        raise _fail(f"--decided-to {end} is before --decided-from {start}")
+    if delay < MIN_DELAY_SECONDS:
+        raise _fail(
+            f"--delay {delay:g}: the pause between requests must be at least "
+            f"{MIN_DELAY_SECONDS:g} s, to spare the site"
+        )
+    parsed = urlparse(given.base_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise _fail(
+            f"--base-url {given.base_url!r} is not an http(s) URL such as "
+            f"{dwc_site.DEFAULT_BASE_URL}"
+        )
+    if given.outcome and given.outcome not in dwc_site.KNOWN_OUTCOMES:
+        _say(
+            f"note: --outcome {given.outcome!r} is not one of the documented values "
+            f"({', '.join(dwc_site.KNOWN_OUTCOMES)}); it is sent as given"
+        )
+    return dataclasses.replace(given, decided_from=start, decided_to=end)
 
 
 def _run(options: FetchOptions, delay: float, contact: str | None, quiet: bool) -> None:

@@ -113,80 +113,96 @@ def render(loaded, results: list[dict], unscorable: list[dict], console: Console
     console.print(f"model: {terminal_text(loaded.uri)}", soft_wrap=True)
     for result in results:
         console.rule(plain_text(result["service"][:100]))
-        console.print(
-            f"P(Overturned) = [bold]{_pct(result['p_overturned'])}[/bold]  "
-            f"(range {_pct(result['p_low'])} to {_pct(result['p_high'])}: the estimates of "
-            "models trained on different letters)"
+        _print_estimate(console, result)
+        for table in (
+            _explanation_table(result) or _reasons_table(result),
+            _denial_reasons_table(result),
+            _what_if_table(result),
+        ):
+            if table is not None:
+                console.print(table)
+
+
+def _print_estimate(console: Console, result: dict) -> None:
+    """The estimate, how sure it is, the kind's rates and the warnings."""
+    console.print(
+        f"P(Overturned) = [bold]{_pct(result['p_overturned'])}[/bold]  "
+        f"(range {_pct(result['p_low'])} to {_pct(result['p_high'])}: the estimates of "
+        "models trained on different letters)"
+    )
+    if sure := result.get("how_sure"):
+        console.print(plain_text(f"how sure: {sure['label']}", style="bold"))
+    console.print(
+        f"kind of service: {terminal_text(result['category'])}; in training "
+        f"{_pct(result['baseline_rate'])}"
+        + (
+            f" of {int(result['baseline_items'])} items were overturned"
+            if result["baseline_items"]
+            else " overall (no training item of this kind)"
         )
-        if sure := result.get("how_sure"):
-            console.print(plain_text(f"how sure: {sure['label']}", style="bold"))
-        console.print(
-            f"kind of service: {terminal_text(result['category'])}; in training "
-            f"{_pct(result['baseline_rate'])}"
-            + (
-                f" of {int(result['baseline_items'])} items were overturned"
-                if result["baseline_items"]
-                else " overall (no training item of this kind)"
-            )
-            + (
-                f"; usual rate {_pct(result['baseline_shrunk_rate'])} (pulled toward the "
-                "published rate)"
-                if result.get("baseline_shrunk_rate") is not None
-                else ""
-            )
+        + (
+            f"; usual rate {_pct(result['baseline_shrunk_rate'])} (pulled toward the "
+            "published rate)"
+            if result.get("baseline_shrunk_rate") is not None
+            else ""
         )
-        for warning in result.get("warnings", []):
-            console.print(plain_text(f"warning: {warning}", style="bold yellow"))
-        walk = _explanation_table(result)
-        if walk is not None:
-            console.print(walk)
-        elif result.get("reasons"):
-            table = Table(title="Top reasons", show_lines=False)
-            for column in ("reason", "effect (log-odds)", "evidence"):
-                table.add_column(column)
-            for reason in result["reasons"]:
-                label = reason.get("reason", reason["feature"])
-                table.add_row(
-                    plain_text(label),
-                    f"{reason['effect_log_odds']:+.3f}",
-                    plain_text(evidence_text(reason["evidence"])),
-                )
-            console.print(table)
-        if result.get("denial_reasons"):
-            table = Table(title="Likely denial reasons (the most likely first)")
-            for column in (
-                "reason",
-                "in the draft",
-                "evidence / what to document",
-                "cited",
-                "source",
-            ):
-                table.add_column(column)
-            for reason in result["denial_reasons"]:
-                found = evidence_text(e["text"] for e in reason["evidence"])
-                status = plain_text(reason["status"].replace("_", " "))
-                share = reason.get("p_cited", reason.get("cited_in_upheld_share"))
-                cited = "" if share is None else f"{100 * share:.0f}% if upheld"
-                label = reason.get("criterion") or reason.get("label", "")
-                code = reason.get("reason_code")
-                table.add_row(
-                    plain_text(f"{label} ({code})" if code else label),
-                    status,
-                    plain_text(found or reason["to_document"]),
-                    cited,
-                    plain_text(reason.get("source", "")),
-                )
-            console.print(table)
-        if result.get("what_if"):
-            table = Table(title="What if the draft documented ...")
-            for column in ("fact", "P(Overturned)", "change"):
-                table.add_column(column)
-            for change in result["what_if"]:
-                fact = plain_text(change["fact"])
-                table.add_row(
-                    fact, _pct(change["p_overturned"]), f"{100 * change['change']:+.1f} pts"
-                )
-            console.print(table)
+    )
+    for warning in result.get("warnings", []):
+        console.print(plain_text(f"warning: {warning}", style="bold yellow"))
+
+
+def _reasons_table(result: dict) -> Table | None:
+    """What moved the estimate in log-odds (a result without the walk in points)."""
+    if not result.get("reasons"):
+        return None
+    table = Table(title="Top reasons", show_lines=False)
+    for column in ("reason", "effect (log-odds)", "evidence"):
+        table.add_column(column)
+    for reason in result["reasons"]:
+        label = reason.get("reason", reason["feature"])
+        table.add_row(
+            plain_text(label),
+            f"{reason['effect_log_odds']:+.3f}",
+            plain_text(evidence_text(reason["evidence"])),
+        )
+    return table
+
+
+def _denial_reasons_table(result: dict) -> Table | None:
+    """The likely denial reasons, the most likely first."""
+    if not result.get("denial_reasons"):
+        return None
+    table = Table(title="Likely denial reasons (the most likely first)")
+    for column in ("reason", "in the draft", "evidence / what to document", "cited", "source"):
+        table.add_column(column)
+    for reason in result["denial_reasons"]:
+        found = evidence_text(e["text"] for e in reason["evidence"])
+        status = plain_text(reason["status"].replace("_", " "))
+        share = reason.get("p_cited", reason.get("cited_in_upheld_share"))
+        cited = "" if share is None else f"{100 * share:.0f}% if upheld"
+        label = reason.get("criterion") or reason.get("label", "")
+        code = reason.get("reason_code")
+        table.add_row(
+            plain_text(f"{label} ({code})" if code else label),
+            status,
+            plain_text(found or reason["to_document"]),
+            cited,
+            plain_text(reason.get("source", "")),
+        )
+    return table
+
+
+def _what_if_table(result: dict) -> Table | None:
+    """Each fact the draft could still document, and the estimate with it."""
+    if not result.get("what_if"):
+        return None
+    table = Table(title="What if the draft documented ...")
+    for column in ("fact", "P(Overturned)", "change"):
+        table.add_column(column)
+    for change in result["what_if"]:
+        fact = plain_text(change["fact"])
+        table.add_row(fact, _pct(change["p_overturned"]), f"{100 * change['change']:+.1f} pts")
+    return table
 
 
 def _extra_columns(records: list[dict]) -> list[str]:
