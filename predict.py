@@ -8,7 +8,7 @@
     python predict.py serve [--port 8000] [--model URI] [--host H]   (the web page)
 
 ``--summary -``, ``--case -`` or ``--batch -`` reads standard input; every input is read
-within its limit (``models/scoring/input_files.py``). The model is
+within its limit (``data/drafts/input_files.py``). The model is
 ``models:/imr-outcome@champion`` from ``MLFLOW_TRACKING_URI`` unless ``--model URI`` (a
 registry URI; a model folder is refused: loading it would run its code).
 Exit status: 0 scored, 1 some items could not be scored (listed; the others are scored),
@@ -49,7 +49,7 @@ def _read_summary(path: str) -> str:
     read as text within the summary's limit; a regular file (plain text, PDF with a text
     layer, Word .docx) is read by a limited parsing worker; of a letter (or a draft in the
     letter layout), its clinical case summary."""
-    from models.scoring.input_files import SUMMARY, read_text
+    from data.drafts.input_files import SUMMARY, read_text
 
     if path == "-" or not Path(path).is_file():
         return read_text(path, "--summary", SUMMARY)
@@ -120,7 +120,7 @@ def _positive(text: str) -> int:
 
 
 def _rows_from_letters(paths: list[Path]) -> tuple[list[dict], list[dict]]:
-    from models.scoring.drafts import letters_rows, split_unscorable
+    from data.drafts.rows import letters_rows, split_unscorable
 
     rows, failed = letters_rows(paths)
     rows, empty = split_unscorable(rows)
@@ -187,8 +187,8 @@ def predict(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace, pending) -> int:
-    from models.scoring.drafts import InputError, batch_rows, draft_items, read_case_file
-    from models.scoring.input_files import CASE, read_text
+    from data.drafts.input_files import CASE, read_text
+    from data.drafts.rows import InputError, batch_rows, draft_items, read_case_file
 
     unscorable: list[dict] = []
     try:

@@ -42,7 +42,7 @@ def _status(row_summary: str, service: str, criterion: str) -> str | None:
 def test_a_draft_stating_absent_findings_reads_not_met_and_offers_no_findings_what_if(
     web_store, sentence
 ):
-    from models.scoring.drafts import draft_rows
+    from data.drafts.rows import draft_rows
     from models.scoring.score import score_rows
 
     service = "MRI of the lumbar spine"

@@ -140,7 +140,7 @@ def test_close_means_within_the_stated_points():
 
 
 def test_a_scored_item_is_explained_from_its_kind_rate(web_store):
-    from models.scoring.drafts import draft_rows
+    from data.drafts.rows import draft_rows
     from models.scoring.score import score_rows
 
     services = ["MRI of the lumbar spine", "Physical therapy x 8 visits for the lumbar spine"]

@@ -159,7 +159,7 @@ def test_clear_caches_empties_every_feature_cache():
 
 
 def test_a_scored_request_leaves_no_case_summary_cached(web_store, monkeypatch):
-    from models.scoring.drafts import draft_rows
+    from data.drafts.rows import draft_rows
     from models.scoring.score import score_rows
 
     at_clear: dict[str, int] = {}
@@ -189,8 +189,8 @@ class _BrokenModel:
 
 
 def test_caches_are_emptied_when_scoring_fails():
+    from data.drafts.rows import draft_rows
     from features.facts import extract_row
-    from models.scoring.drafts import draft_rows
     from models.scoring.score import score_rows
 
     extract_row({"case_summary": SUMMARY, "service": SERVICES[0]})

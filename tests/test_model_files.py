@@ -527,7 +527,7 @@ def test_an_unchanged_store_is_not_asked_again_and_a_changed_one_is(store, refer
 
 
 def score_one(loaded) -> float:
-    from models.scoring.drafts import draft_rows
+    from data.drafts.rows import draft_rows
     from models.scoring.score import score_rows
 
     rows = draft_rows(SUMMARY, ["MRI of the lumbar spine"])

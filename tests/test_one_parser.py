@@ -1,7 +1,7 @@
 """One parser, one row builder: a letter and the same letter as a draft give the same rows.
 
 Training reads letters through ingestion; prediction reads drafts (and letters) through
-``models.scoring.drafts.letters_rows``. Both must turn the same pre-filing facts into the same
+``data.drafts.rows.letters_rows``. Both must turn the same pre-filing facts into the same
 rows, item for item, on every real letter.
 """
 
@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from data.drafts.rows import letters_rows
 from data.ingest import ingest
 from data.letters.parser import parse_letter
 from data.letters.text import letter_text
 from features.guideline import GuidelineFeatures
-from models.scoring.drafts import letters_rows
 from settings import PRE_FILING_COLUMNS, SHARED_LETTERS_DIR
 from tests.letters import letter, letter_as_draft
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from data.drafts.rows import letters_rows
 from data.ingest import ingest
 from data.letters.parser import normalise_lines, parse_letter
 from data.letters.records import file_records
 from data.letters.text import letter_text
-from models.scoring.drafts import letters_rows
 from settings import PRE_FILING_COLUMNS, SHARED_LETTERS_DIR
 from tests.letters import letter, letter_as_draft
 

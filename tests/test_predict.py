@@ -13,9 +13,9 @@ import mlflow
 import pandas as pd
 import pytest
 
+from data.drafts.rows import letter_rows
 from data.letters.names import printable
 from data.synthetic import generate_corpus
-from models.scoring.drafts import letter_rows
 from models.scoring.prediction import explain_items, pre_filing_frame, score
 from models.store.loading import load
 from models.training import train

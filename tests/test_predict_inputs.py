@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from models.scoring.batch_csv import MAX_MALFORMED_ROWS, MAX_RECORD_LINES, read_records
-from models.scoring.drafts import InputError, batch_rows, draft_items
-from models.scoring.input_files import SUMMARY, read_text
+from data.drafts.batch_csv import MAX_MALFORMED_ROWS, MAX_RECORD_LINES, read_records
+from data.drafts.input_files import SUMMARY, read_text
+from data.drafts.rows import InputError, batch_rows, draft_items
 from settings import MAX_BATCH_BYTES, MAX_BATCH_LINES, MAX_BATCH_ROWS, MAX_SUMMARY_CHARS
 from tests.hostile_files import make_fifo, run_limited
 

@@ -24,8 +24,8 @@ import pandas as pd
 import pytest
 
 from data.csv_output import FORMULA_STARTS, spreadsheet_safe
+from data.drafts.rows import read_case_file, split_unscorable
 from data.synthetic import generate_corpus
-from models.scoring.drafts import read_case_file, split_unscorable
 from models.store.registry import fail_stale_runs, owner_tags
 from models.store.serving import request_problems
 from models.training import train
@@ -127,7 +127,7 @@ def test_batch_bad_rows_fail_alone_and_extra_columns_are_kept(store, tmp_path):
 
 
 def test_batch_columns_named_like_outputs_are_refused(tmp_path):
-    from models.scoring.drafts import RESERVED_COLUMNS, InputError, batch_rows
+    from data.drafts.rows import RESERVED_COLUMNS, InputError, batch_rows
     from models.scoring.output import CSV_COLUMNS
 
     assert set(CSV_COLUMNS) - {"service"} <= set(RESERVED_COLUMNS)
@@ -173,7 +173,7 @@ def test_case_json_nested_100k_levels_is_a_clear_error(store):
 
 
 def test_a_draft_taken_whole_refuses_a_bad_service_and_draft_items_sets_it_aside():
-    from models.scoring.drafts import InputError, draft_items, draft_rows
+    from data.drafts.rows import InputError, draft_items, draft_rows
 
     with pytest.raises(InputError, match="service 2"):
         draft_rows(SUMMARY, ["MRI of the knee", " 12 # "])

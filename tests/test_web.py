@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from models.scoring.drafts import draft_rows
+from data.drafts.rows import draft_rows
 from models.scoring.score import score_rows
 from tests.letters import letter
 from tests.pdf_maker import text_pdf

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from models.scoring.drafts import letter_rows
+from data.drafts.rows import letter_rows
 from settings import SHARED_LETTERS_DIR
 from tests.hostile_files import flate_bomb_pdf
 from tests.letters import letter

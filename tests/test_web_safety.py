@@ -30,7 +30,7 @@ import time
 import pytest
 import requests
 
-from models.scoring.drafts import draft_rows
+from data.drafts.rows import draft_rows
 from models.scoring.score import score_rows
 from settings import MAX_ITEMS_PER_LETTER, MAX_SUMMARY_CHARS
 from tests.docx_maker import bomb_docx, entity_docx, text_docx
@@ -146,7 +146,7 @@ def test_the_server_process_never_parses_an_upload(client, monkeypatch):
         "data.letters.docx.docx_to_text",
         "data.letters.records.file_records",
         "data.letters.parser.parse_letter",
-        "models.scoring.drafts.batch_rows",
+        "data.drafts.rows.batch_rows",
     ):
         monkeypatch.setattr(target, here)
     text = letter(summary=OWN_SUMMARY)

@@ -30,8 +30,8 @@ from flask import Flask, Response, abort, render_template, request
 from flask.wrappers import Request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 
+from data.drafts.rows import InputError
 from data.letters.errors import LetterError
-from models.scoring.drafts import InputError
 from models.scoring.output import json_payload, write_csv
 from models.scoring.score import score_rows
 from web import present

@@ -14,11 +14,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from data.drafts.rows import InputError, draft_rows, rows_of_records
 from data.letters.draft_file import summary_too_long
 from data.letters.errors import LetterError
 from data.letters.names import display_name
 from data.letters.pool import ParseJob, parse_all, parse_one, plain_reason
-from models.scoring.drafts import InputError, draft_rows, rows_of_records
 from settings import MAX_ITEMS_PER_LETTER, MAX_LETTER_BYTES, MAX_SUMMARY_CHARS
 
 #: The draft form's fields, in the order the form shows them.

@@ -125,7 +125,7 @@ def is_loopback(host: str) -> bool:
 
 def warm_up(loaded) -> None:
     """Score a made-up draft: the first call pays for caches and lazy imports."""
-    from models.scoring.drafts import draft_rows
+    from data.drafts.rows import draft_rows
     from models.scoring.score import score_rows
 
     score_rows(loaded, draft_rows(WARM_UP_SUMMARY, list(WARM_UP_SERVICES)), with_what_if=True)

@@ -1,7 +1,7 @@
 """The one row builder: a parsed letter (or draft) to one record per item.
 
 Ingestion (:mod:`data.ingest`) stores these records, adding the file's identity columns;
-prediction on letter files (:func:`models.scoring.drafts.letter_rows`) keeps their pre-filing
+prediction on letter files (:func:`data.drafts.rows.letter_rows`) keeps their pre-filing
 columns. Both parse files through :func:`file_records` (in the workers of
 :mod:`data.letters.pool`), so a letter and its draft give the same pre-filing values by
 construction.

@@ -75,7 +75,7 @@ def _draft(header: dict, data: bytes) -> dict:
 def _batch_csv(header: dict, data: bytes) -> dict:
     from pathlib import Path
 
-    from models.scoring.drafts import InputError, batch_rows
+    from data.drafts.rows import InputError, batch_rows
 
     try:
         rows, unscorable = batch_rows(Path(str(header.get("name") or "batch.csv")), data)

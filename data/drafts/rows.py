@@ -20,10 +20,10 @@ import json
 import re
 from pathlib import Path
 
+from data.drafts.batch_csv import BatchFileError, read_records
+from data.drafts.input_files import BATCH, InputError, read_bytes
 from data.letters.guidelines import guideline_families
 from data.letters.parser import parse_service
-from models.scoring.batch_csv import BatchFileError, read_records
-from models.scoring.input_files import BATCH, InputError, read_bytes
 from settings import MAX_BATCH_BYTES, MAX_BATCH_LINES, MAX_BATCH_ROWS, MAX_SUMMARY_CHARS
 
 CASE_FIELDS = {
@@ -419,7 +419,7 @@ def batch_rows(path: Path, data: bytes | None = None) -> tuple[list[dict], list[
 
     A bad row is set aside with its reason, the line it starts on and its number: a row
     with a bad value, and a malformed row (quotes that do not balance, more or fewer fields
-    than the header: :mod:`models.scoring.batch_csv`), whose fields are never guessed, so
+    than the header: :mod:`data.drafts.batch_csv`), whose fields are never guessed, so
     no row's id is ever put on another row's content. A file that cannot be read as a whole
     (not UTF-8, no header, over the size limits) is an :class:`InputError`.
     """
