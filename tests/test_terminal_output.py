@@ -216,7 +216,7 @@ _ESCAPING = {
 #: Calls that return JSON text (``json.dumps``: control characters escaped, no rich).
 _JSON = {"dumps", "json_payload"}
 #: Calls that return numbers or text built only from numbers.
-_NUMERIC = {"_pct", "_fmt", "_signed_points", "int", "float", "len"}
+_NUMERIC = {"_pct", "_fmt", "_signed_points", "_change_text", "int", "float", "len"}
 #: Calls that return renderables built by checked code in these modules.
 _BUILT = {
     "metrics_table",

@@ -121,7 +121,8 @@ class WhatIfView:
     added_text: str
     p_text: str
     change_text: str
-    up: bool
+    #: "up", "down" or "" when the move does not show at 0.1 point (said in words)
+    direction: str
     #: the checkbox's value: what the server needs to add the fact back (JSON)
     value: str
 
@@ -356,12 +357,14 @@ def fact_value(change: dict) -> str:
 
 def _what_if_view(change: dict) -> WhatIfView:
     delta = float(change.get("change") or 0.0)
+    shown = round(100 * delta, 1)
     return WhatIfView(
         fact=str(change.get("fact", "")),
         added_text=str(change.get("added_text", "")),
         p_text=pct(change.get("p_overturned")),
-        change_text=points(delta),
-        up=delta > 0,
+        # a move under 0.05 point is no move a person can act on: said so, not as "+0.0"
+        change_text=points(delta) if shown else "no measurable change in the estimate",
+        direction="up" if shown > 0 else "down" if shown < 0 else "",
         value=fact_value(change),
     )
 

@@ -201,8 +201,14 @@ def _what_if_table(result: dict) -> Table | None:
         table.add_column(column)
     for change in result["what_if"]:
         fact = plain_text(change["fact"])
-        table.add_row(fact, _pct(change["p_overturned"]), f"{100 * change['change']:+.1f} pts")
+        table.add_row(fact, _pct(change["p_overturned"]), _change_text(change["change"]))
     return table
+
+
+def _change_text(change: float) -> str:
+    """A what-if's move in points; under 0.05 point no move a person can act on, said so."""
+    shown = round(100 * change, 1)
+    return f"{shown:+.1f} pts" if shown else "no measurable change"
 
 
 def _extra_columns(records: list[dict]) -> list[str]:
