@@ -40,7 +40,7 @@ def _status(row_summary: str, service: str, criterion: str) -> str | None:
     ],
 )
 def test_a_draft_stating_absent_findings_reads_not_met_and_offers_no_findings_what_if(
-    web_store, sentence
+    trained_store, sentence
 ):
     from models.scoring.drafts import draft_rows
     from models.scoring.score import score_rows
@@ -52,7 +52,7 @@ def test_a_draft_stating_absent_findings_reads_not_met_and_offers_no_findings_wh
     assert _status(stated, service, "objective_findings") == NOT_MET
 
     def offered(summary):
-        (result,) = score_rows(web_store.loaded, draft_rows(summary, [service]))
+        (result,) = score_rows(trained_store.loaded, draft_rows(summary, [service]))
         return {w["criterion"] for w in result["what_if"]}
 
     assert "objective_findings" in offered(silent)  # the what-if exists for a silent draft

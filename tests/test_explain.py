@@ -139,13 +139,13 @@ def test_close_means_within_the_stated_points():
     assert inside["code"] == "close" and outside["code"] != "close"
 
 
-def test_a_scored_item_is_explained_from_its_kind_rate(web_store):
+def test_a_scored_item_is_explained_from_its_kind_rate(trained_store):
     from models.scoring.drafts import draft_rows
     from models.scoring.score import score_rows
 
     services = ["MRI of the lumbar spine", "Physical therapy x 8 visits for the lumbar spine"]
-    results = score_rows(web_store.loaded, draft_rows(SUMMARY, services))
-    intercept = float(web_store.loaded.pipeline.steps[-1][1].intercept_[0])
+    results = score_rows(trained_store.loaded, draft_rows(SUMMARY, services))
+    intercept = float(trained_store.loaded.pipeline.steps[-1][1].intercept_[0])
     for item in results:
         explained = item["explanation"]
         assert explained["usual_rate"] == item["baseline_shrunk_rate"]

@@ -158,7 +158,7 @@ def test_clear_caches_empties_every_feature_cache():
     assert {name: size for name, size in _sizes().items() if size} == {}
 
 
-def test_a_scored_request_leaves_no_case_summary_cached(web_store, monkeypatch):
+def test_a_scored_request_leaves_no_case_summary_cached(trained_store, monkeypatch):
     from models.scoring.drafts import draft_rows
     from models.scoring.score import score_rows
 
@@ -170,7 +170,7 @@ def test_a_scored_request_leaves_no_case_summary_cached(web_store, monkeypatch):
         clear()
 
     monkeypatch.setattr(features, "clear_caches", measured_clear)
-    results = score_rows(web_store.loaded, draft_rows(SUMMARY, SERVICES), with_what_if=True)
+    results = score_rows(trained_store.loaded, draft_rows(SUMMARY, SERVICES), with_what_if=True)
     assert len(results) == len(SERVICES)
     assert sum(at_clear.values()) > 0  # scoring did use the caches ...
     assert {name: size for name, size in _sizes().items() if size} == {}  # ... and emptied them

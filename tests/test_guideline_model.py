@@ -1,6 +1,7 @@
 """The guideline model on the real letters: service-aware, monotone what-ifs, readable reasons.
 
-Fitted once per module on every real letter in ../shared (skipped when absent); no MLflow.
+The model is the champion of ``trained_store`` (conftest), the shipped recipe trained on
+every real letter in ../shared; skipped when they are absent.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from features.criteria import FEATURE_LABELS, MET, NOT_DOCUMENTED, SIGNS, assess
 from features.services import service_kind
-from models.evaluation import _weighted_auc, labels, within_letter_discrimination
+from models.evaluation import _weighted_auc, within_letter_discrimination
 from models.monotone import MonotoneLogisticRegression
-from models.recipe import build_model, fit_model
 from models.scoring.prediction import (
     UNRECOGNISED_WARNING,
     contributions,
@@ -28,18 +28,16 @@ from models.scoring.prediction import (
 
 
 @pytest.fixture(scope="module")
-def items(tmp_path_factory, dwc_dir, seeds_dir):
-    from data.ingest import ingest
-    from data.ingest.dataset import load_items
-
-    out = tmp_path_factory.mktemp("dataset")
-    ingest([dwc_dir, seeds_dir], out)
-    return load_items(out)
+def items(dwc_dir, seeds_dir, trained_store):
+    """Every real letter's items: those the champion of ``trained_store`` was trained on."""
+    assert trained_store.data_source == "real"
+    return trained_store.items()
 
 
 @pytest.fixture(scope="module")
-def model(items):
-    return fit_model(build_model(), items, labels(items), items["letter_id"].to_numpy())
+def model(trained_store, items):
+    """The shipped model: the champion of ``trained_store`` as predictions load it."""
+    return trained_store.loaded.pipeline
 
 
 def _draft(summary: str, services: list[str]) -> pd.DataFrame:

@@ -144,6 +144,7 @@ def probabilities(frame: pd.DataFrame) -> list[float]:
 
 
 def _train(tmp_path: Path):
+    """Training against a tracking server is what the server test tests: it trains its own."""
     generate_corpus(tmp_path / "letters", 60, seed=1)
     return train(
         [tmp_path / "letters"],
@@ -153,9 +154,12 @@ def _train(tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_models_serve_answers_invocations_with_probabilities(tmp_path, tracking):
-    result = _train(tmp_path)
-    assert result.alias == "champion"
+def test_models_serve_answers_invocations_with_probabilities(tmp_path, trained_store):
+    """The champion of ``trained_store`` behind ``mlflow models serve``: the probabilities
+    of ``predict.py`` (:func:`models.scoring.score.score_rows`) for the same drafts."""
+    from models.scoring.drafts import draft_rows
+    from models.scoring.score import score_rows
+
     port = free_port()
     args = ["models", "serve", "-m", MODEL_URI, "--env-manager", "local"]
     args += ["--host", HOST, "--port", str(port)]
@@ -163,7 +167,7 @@ def test_models_serve_answers_invocations_with_probabilities(tmp_path, tracking)
     with running(
         args,
         port=port,
-        env=child_env(MLFLOW_TRACKING_URI=tracking),
+        env=child_env(**trained_store.env),
         cwd=tmp_path / "serve",
         health="/ping",
         name="mlflow models serve",
@@ -183,6 +187,11 @@ def test_models_serve_answers_invocations_with_probabilities(tmp_path, tracking)
     p = probabilities(predictions)
     assert len(p) == len(DRAFTS), body
     assert all(0 < x < 1 for x in p), body
+    expected = [
+        score_rows(trained_store.loaded, draft_rows(row.case_summary, [row.service]))[0]
+        for row in DRAFTS.itertuples()
+    ]
+    assert p == pytest.approx([e["p_overturned"] for e in expected], abs=1e-12), body
 
 
 @pytest.mark.slow
@@ -258,11 +267,13 @@ def _post(base: str, body: bytes) -> tuple[int, dict]:
 
 
 @pytest.mark.slow
-def test_the_readme_serve_command_works_as_written_without_an_activated_venv(tmp_path, tracking):
+def test_the_readme_serve_command_works_as_written_without_an_activated_venv(
+    tmp_path, trained_store
+):
     """The README's ``mlflow models serve`` line, run by bash from the repository root with
     no virtual environment on PATH (only the port is changed, to a free one), answers the
-    README's curl payload, and refuses an empty summary with a 400 that quotes nothing."""
-    _train(tmp_path)
+    README's curl payload, and refuses an empty summary with a 400 that quotes nothing. The
+    model is the champion of ``trained_store``."""
     serve = readme_command("PATH=")
     assert "mlflow models serve" in serve and "-p 5001" in serve
     port = free_port()
@@ -272,7 +283,9 @@ def test_the_readme_serve_command_works_as_written_without_an_activated_venv(tmp
         p for p in os.environ.get("PATH", "").split(os.pathsep) if p and Path(p) != VENV_BIN
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "VIRTUAL_ENV"))}
-    env.update(PATH=path or "/usr/bin:/bin", MLFLOW_TRACKING_URI=tracking)
+    env.update(
+        PATH=path or "/usr/bin:/bin", MLFLOW_TRACKING_URI=trained_store.env["MLFLOW_TRACKING_URI"]
+    )
     before = _untracked()
     with running(
         ["/bin/bash", "-c", serve.replace("-p 5001", f"-p {port}")],

@@ -45,29 +45,13 @@ LABELS = list(functions(Path("x")))
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A tracking store (in a temporary folder) whose champion was trained on synthetic letters."""
-    root = tmp_path_factory.mktemp("model-files-store")
-    env = {
-        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
-        "IMR_MODEL_CACHE": str(root / "cache"),
-    }
-    old_env = {k: os.environ.get(k) for k in env}
-    old_cwd = Path.cwd()
-    os.environ.update(env)
-    os.chdir(root)  # MLflow's artifact folder goes here, not into the repository
-    try:
-        generate_corpus(root / "letters", 60, seed=1)
-        result = train([root / "letters"], dataset_dir=root / "ds", n_splits=3)
-        yield root, env, result
-    finally:
-        os.chdir(old_cwd)
-        for key, value in old_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        mlflow.set_tracking_uri(None)
+def store(trained_store_copy):
+    """A copy of the champion's store (``trained_store_copy`` in conftest) for this module,
+    which tampers with it: it plants and damages cache files, changes artifacts and forges
+    run and registry tags. This process uses the copy while the module runs."""
+    copy = trained_store_copy("model-files-store")
+    with copy.active():
+        yield copy.root, copy.env, copy.result
 
 
 def _artifacts(result) -> Path:

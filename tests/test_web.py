@@ -1,6 +1,7 @@
 """The web page through Flask's test client: scoring as the CLI does, inputs, privacy, pages.
 
-The model is a real champion trained on synthetic letters (``web_store`` in conftest).
+The model is the champion of the shipped recipe (``trained_store`` in conftest: the real
+letters when present, else synthetic ones).
 Probabilities are compared with :func:`models.scoring.score.score_rows` or ``predict.py`` on the
 same input, never with fixed numbers.
 """
@@ -29,8 +30,8 @@ from web.present import measure
 
 
 @pytest.fixture(scope="module")
-def app(web_store):
-    return create_app(web_store.loaded, web_store.info)
+def app(trained_store):
+    return create_app(trained_store.loaded, trained_store.info)
 
 
 @pytest.fixture
@@ -72,18 +73,18 @@ def test_draft_page_has_the_form_and_loads_nothing_from_elsewhere(client):
     assert "not legal or medical advice" in text
 
 
-def test_scored_draft_gives_the_probabilities_of_score_rows(client, web_store):
+def test_scored_draft_gives_the_probabilities_of_score_rows(client, trained_store):
     summary = real_summary().replace(". ", ".\n", 2)
     services = [f"  {SERVICES[0]}  ", "", *SERVICES[1:]]  # stray spaces and a blank line
     # a browser sends the textarea's line breaks as CRLF
     page = _post_draft(client, summary.replace("\n", "\r\n"), services)
     assert page.status_code == 200
-    expected = score_rows(web_store.loaded, draft_rows(summary, list(SERVICES)))
+    expected = score_rows(trained_store.loaded, draft_rows(summary, list(SERVICES)))
     got = results(page.get_data(as_text=True))
     assert [s for s, _ in got] == [e["service"] for e in expected]
     assert [p for _, p in got] == [e["p_overturned"] for e in expected]  # exact: repr round-trip
     text = page.get_data(as_text=True)
-    auc, interval = measure(web_store.info.metrics, "roc_auc")
+    auc, interval = measure(trained_store.info.metrics, "roc_auc")
     # the meaning line quotes the champion's evaluation, with its interval
     assert f"ROC-AUC {auc:.2f}, 95% interval {interval[0]:.2f} to {interval[1]:.2f}" in text
     assert "not legal or medical advice" in text
@@ -115,14 +116,16 @@ def test_scored_draft_gives_the_probabilities_of_score_rows(client, web_store):
     assert highlighted  # the real summary meets some criterion, and its evidence is marked
 
 
-def test_what_if_tick_rescores_with_the_fact_added(client, web_store):
+def test_what_if_tick_rescores_with_the_fact_added(client, trained_store):
     summary = OWN_SUMMARY
     first = _post_draft(client, summary, SERVICES[:2]).get_data(as_text=True)
     offered = _what_ifs(first)
     assert offered, "the draft lacks documentable facts, so what-ifs are offered"
     expected = {
         w["added_text"]: w
-        for w in score_rows(web_store.loaded, draft_rows(summary, list(SERVICES[:2])))[0]["what_if"]
+        for w in score_rows(trained_store.loaded, draft_rows(summary, list(SERVICES[:2])))[0][
+            "what_if"
+        ]
     }
     fact = max(offered, key=lambda f: expected[f["added_text"]]["change"])
     assert expected[fact["added_text"]]["change"] > 0  # the synthetic ground truth rewards it
@@ -310,8 +313,8 @@ def test_uploads_stay_in_memory(client, monkeypatch):
     assert "Filled from big.txt" in page.get_data(as_text=True)
 
 
-def test_upload_over_the_cap_is_refused_with_a_clear_message(web_store):
-    app = create_app(web_store.loaded, web_store.info)
+def test_upload_over_the_cap_is_refused_with_a_clear_message(trained_store):
+    app = create_app(trained_store.loaded, trained_store.info)
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     client = app.test_client()
     for url, field in (("/letter", "letter"), ("/batch", "files")):
@@ -338,7 +341,7 @@ def test_nothing_submitted_reaches_the_logs(client, monkeypatch, caplog):
     assert "Zanzibar" not in caplog.text
 
 
-def test_batch_csv_download_is_what_the_cli_writes(client, web_store, tmp_path):
+def test_batch_csv_download_is_what_the_cli_writes(client, trained_store, tmp_path):
     import pandas as pd
 
     cases = pd.DataFrame(
@@ -354,7 +357,7 @@ def test_batch_csv_download_is_what_the_cli_writes(client, web_store, tmp_path):
     assert page.status_code == 200
     assert page.headers["Content-Type"].startswith("text/csv")
     assert "attachment" in page.headers["Content-Disposition"]
-    run = cli(["--batch", str(path), "--csv", str(tmp_path / "cli.csv")], web_store.env)
+    run = cli(["--batch", str(path), "--csv", str(tmp_path / "cli.csv")], trained_store.env)
     assert run.returncode == 1, run.stderr  # two rows cannot be scored, and say why
     # the CLI names the file by its path where the page only knows its name
     assert page.data == (tmp_path / "cli.csv").read_bytes().replace(
@@ -364,7 +367,7 @@ def test_batch_csv_download_is_what_the_cli_writes(client, web_store, tmp_path):
     assert scored["error"].notna().sum() == 2 and scored["p_overturned"].notna().sum() == 2
 
 
-def test_batch_of_letters_sets_bad_ones_aside_like_the_cli(client, web_store, tmp_path):
+def test_batch_of_letters_sets_bad_ones_aside_like_the_cli(client, trained_store, tmp_path):
     files = {
         "a.txt": letter(case_number="CM16-0000011").encode(),
         "b.pdf": text_pdf(
@@ -381,7 +384,7 @@ def test_batch_of_letters_sets_bad_ones_aside_like_the_cli(client, web_store, tm
     page = client.post("/batch", data={"files": upload})
     assert page.status_code == 200
     run = cli(
-        [*(str(tmp_path / n) for n in files), "--csv", str(tmp_path / "cli.csv")], web_store.env
+        [*(str(tmp_path / n) for n in files), "--csv", str(tmp_path / "cli.csv")], trained_store.env
     )
     assert run.returncode == 1, run.stderr
     # the CLI names a file by its path where the page only knows its name
@@ -409,14 +412,18 @@ def test_unusable_batch_is_an_error_on_the_page(client, files, message):
     assert message in text and "Traceback" not in text
 
 
-def test_model_page_shows_the_model_its_evaluation_and_charts(client, web_store):
-    info = web_store.info
+def test_model_page_shows_the_model_its_evaluation_and_charts(client, trained_store):
+    info = trained_store.info
     page = client.get("/model")
     assert page.status_code == 200
     text = html.unescape(page.get_data(as_text=True))
     assert f"{info.name}, version {info.version} (alias champion)" in text
     assert f"{info.letters} letters, {info.items} disputed items" in text
-    assert "SYNTHETIC letters" in text  # the synthetic model says so on every page
+    # a model of synthetic letters says so on every page; one of the real letters does not
+    assert ("SYNTHETIC letters" in text) == (trained_store.data_source == "synthetic")
+    assert ("SYNTHETIC letters" in client.get("/").get_data(as_text=True)) == (
+        trained_store.data_source == "synthetic"
+    )
     assert "letter-grouped CV" in text and "temporal hold-out" in text
     assert "Evaluation with intervals" in text
     assert re.search(r"<td>\d\.\d{3} \[-?\d\.\d{3}, -?\d\.\d{3}\]</td>", text)
@@ -436,24 +443,24 @@ def test_a_foreign_host_name_is_refused(client):
     assert client.get("/", headers={"Host": "127.0.0.1:8000"}).status_code == 200
 
 
-def test_serve_warns_when_not_on_loopback_and_names_a_missing_model(web_store):
+def test_serve_warns_when_not_on_loopback_and_names_a_missing_model(trained_store):
     run = cli(
         ["serve", "--host", "0.0.0.0", "--port", "0", "--model", "models:/nope@champion"],
-        web_store.env,
+        trained_store.env,
     )
     assert run.returncode == 2
     assert "WARNING: serving on 0.0.0.0, reachable from other computers" in run.stderr
     assert "train one first" in run.stderr and "Traceback" not in run.stderr
 
 
-def test_hostile_uploads_are_refused_within_a_memory_limit(web_store):
+def test_hostile_uploads_are_refused_within_a_memory_limit(trained_store):
     """Oversized, corrupt and deeply nested uploads: clear refusals, no crash, bounded memory."""
     run = subprocess.run(
         [sys.executable, "-m", "tests.web_hostile", str(2 * 2**30)],
         capture_output=True,
         text=True,
         cwd=REPO,
-        env={**os.environ, **web_store.env, "OPENBLAS_NUM_THREADS": "1"},
+        env={**os.environ, **trained_store.env, "OPENBLAS_NUM_THREADS": "1"},
         timeout=300,
     )
     assert run.returncode == 0, run.stderr[-2000:]
@@ -465,15 +472,17 @@ def test_hostile_uploads_are_refused_within_a_memory_limit(web_store):
     assert codes["long_csv_cell"] == 200  # a 1 MB cell is set aside alone, the next row scored
 
 
-def test_model_details_are_kept_for_the_next_start(web_store, monkeypatch):
-    """A start serves the last start's copy of the details at once, then refreshes it."""
+def test_model_details_are_kept_for_the_next_start(trained_store, monkeypatch, tmp_path):
+    """A start serves the last start's copy of the details at once, then refreshes it.
+
+    The test damages the kept copy: it works in a model cache of its own."""
     import mlflow
 
     from web.model_info import LiveInfo, _cache_file, load_cached
 
-    for key, value in web_store.env.items():
+    for key, value in {**trained_store.env, "IMR_MODEL_CACHE": str(tmp_path / "cache")}.items():
         monkeypatch.setenv(key, value)
-    loaded = web_store.loaded
+    loaded = trained_store.loaded
     cache = _cache_file(loaded.run_id)
     cache.unlink(missing_ok=True)
     try:
@@ -491,7 +500,7 @@ def test_model_details_are_kept_for_the_next_start(web_store, monkeypatch):
         mlflow.set_tracking_uri(None)
 
 
-def test_a_result_downloads_as_the_cli_json_and_csv(client, web_store, tmp_path):
+def test_a_result_downloads_as_the_cli_json_and_csv(client, trained_store, tmp_path):
     import pandas as pd
 
     summary = real_summary()
@@ -506,7 +515,7 @@ def test_a_result_downloads_as_the_cli_json_and_csv(client, web_store, tmp_path)
     path = tmp_path / "summary.txt"
     path.write_text(summary)
     args = ["--summary", str(path), *(a for s in SERVICES for a in ("--service", s))]
-    run = cli([*args, "--json"], web_store.env)
+    run = cli([*args, "--json"], trained_store.env)
     assert run.returncode == 0, run.stderr
     assert json.loads(page.data) == json.loads(run.stdout)  # every field, to the last digit
     items = json.loads(page.data)["items"]
@@ -517,7 +526,7 @@ def test_a_result_downloads_as_the_cli_json_and_csv(client, web_store, tmp_path)
 
     page = client.post("/result.csv", data=form)
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/csv")
-    run = cli([*args, "--csv", str(tmp_path / "cli.csv")], web_store.env)
+    run = cli([*args, "--csv", str(tmp_path / "cli.csv")], trained_store.env)
     assert run.returncode == 0, run.stderr
     assert page.data == (tmp_path / "cli.csv").read_bytes()
     table = pd.read_csv(io.BytesIO(page.data))
@@ -535,11 +544,13 @@ def test_a_result_downloads_as_the_cli_json_and_csv(client, web_store, tmp_path)
     assert bad.status_code == 422 and b"The case summary is empty" in bad.data
 
 
-def test_the_printed_result_says_when_with_which_model_and_that_it_is_no_advice(client, web_store):
+def test_the_printed_result_says_when_with_which_model_and_that_it_is_no_advice(
+    client, trained_store
+):
     text = html.unescape(_post_draft(client, OWN_SUMMARY, SERVICES[:2]).get_data(as_text=True))
     head = text[text.index('class="print-only print-head"') :]
     head = head[: head.index("</div>")]
-    info = web_store.info
+    info = trained_store.info
     assert re.search(r"Scored on \d{4}-\d\d-\d\d \d\d:\d\d", head)
     assert f"model {info.name} version {info.version}" in head
     assert "not legal or medical advice" in head
@@ -547,9 +558,9 @@ def test_the_printed_result_says_when_with_which_model_and_that_it_is_no_advice(
     assert "@media print" in css and "size: letter" in css
 
 
-def test_each_estimate_has_a_how_sure_label_and_points_that_add_up(client, web_store):
+def test_each_estimate_has_a_how_sure_label_and_points_that_add_up(client, trained_store):
     text = _post_draft(client, OWN_SUMMARY, SERVICES).get_data(as_text=True)
-    expected = score_rows(web_store.loaded, draft_rows(OWN_SUMMARY, list(SERVICES)))
+    expected = score_rows(trained_store.loaded, draft_rows(OWN_SUMMARY, list(SERVICES)))
     cards = text.split("<article")[1:]
     assert len(cards) == len(expected)
     for card, item in zip(cards, expected, strict=True):
@@ -563,21 +574,21 @@ def test_each_estimate_has_a_how_sure_label_and_points_that_add_up(client, web_s
         assert "log-odds" not in card
 
 
-def test_model_page_leads_with_plain_words_and_draws_weights_in_words(client, web_store):
+def test_model_page_leads_with_plain_words_and_draws_weights_in_words(client, trained_store):
     from features.criteria import FEATURE_LABELS
 
     text = html.unescape(client.get("/model").get_data(as_text=True))
     plain = text.index("In short: how far to trust it")
     assert plain < text.index("Evaluation with intervals")  # before the technical tables
-    info = web_store.info
+    info = trained_store.info
     auc, _ = measure(info.metrics, "roc_auc")
     assert f"the higher chance {100 * auc:.0f}% of the time" in text
     assert f"{info.items} disputed services in {info.letters} published IMR" in text
-    coef = web_store.loaded.pipeline.steps[-1][1].coef_[0]
+    coef = trained_store.loaded.pipeline.steps[-1][1].coef_[0]
     top = max(range(len(coef)), key=lambda i: abs(coef[i]))
     from models.importance import feature_names
 
-    name = str(feature_names(web_store.loaded.pipeline)[top])
+    name = str(feature_names(trained_store.loaded.pipeline)[top])
     assert FEATURE_LABELS[name] in text and f"{abs(coef[top]):.3f}" in text
 
 

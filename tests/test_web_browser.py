@@ -59,11 +59,11 @@ if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
 
 
 @pytest.fixture(scope="module")
-def server(web_store, tmp_path_factory):
+def server(trained_store, tmp_path_factory):
     """``predict.py serve`` on a free port, against the test store, under ``ulimit -v
     4000000`` (the hostile-upload test sends it a bomb); its stderr in a file."""
     try:
-        url, proc, log = start_server(web_store.env, tmp_path_factory.mktemp("server"))
+        url, proc, log = start_server(trained_store.env, tmp_path_factory.mktemp("server"))
     except RuntimeError as exc:
         pytest.fail(str(exc))
     yield url, log
@@ -134,7 +134,7 @@ def _score_draft(page, base, summary, services):
 
 
 def test_draft_gives_the_cli_probabilities_and_a_what_if_rescores_upward(
-    page, server, web_store, shots, tmp_path
+    page, server, trained_store, shots, tmp_path
 ):
     base, _ = server
     page.goto(base)
@@ -142,7 +142,7 @@ def test_draft_gives_the_cli_probabilities_and_a_what_if_rescores_upward(
     summary = real_summary().replace(". ", ".\n", 2)  # line breaks travel as CRLF
     _score_draft(page, base, summary, SERVICES)
     page.screenshot(path=shots / "draft_scored.png", full_page=True)
-    expected = _cli_json(web_store.env, summary, SERVICES, tmp_path)
+    expected = _cli_json(trained_store.env, summary, SERVICES, tmp_path)
     got = _results(page)
     assert [s for s, _ in got] == [e["service"] for e in expected]
     assert [float(p) for _, p in got] == [e["p_overturned"] for e in expected]
@@ -166,7 +166,7 @@ def test_draft_gives_the_cli_probabilities_and_a_what_if_rescores_upward(
     assert float(after[0][1]) == pytest.approx(fact["p_overturned"], abs=1e-12)
     assert float(after[0][1]) > float(before)
     # every service now has the CLI's probabilities for the summary with the fact added
-    with_fact = _cli_json(web_store.env, f"{summary} {fact['added_text']}", SERVICES, tmp_path)
+    with_fact = _cli_json(trained_store.env, f"{summary} {fact['added_text']}", SERVICES, tmp_path)
     assert [float(p) for _, p in after] == [e["p_overturned"] for e in with_fact]
     # the fact is listed as added, ticked, with the keyboard focus still on it
     focused = page.evaluate("() => [document.activeElement.checked, document.activeElement.value]")
@@ -202,7 +202,7 @@ def test_letter_upload_fills_the_form(page, server, shots, tmp_path):
     assert len(_results(page)) == len(rows)
 
 
-def test_batch_upload_downloads_what_the_cli_writes(page, server, web_store, shots, tmp_path):
+def test_batch_upload_downloads_what_the_cli_writes(page, server, trained_store, shots, tmp_path):
     import pandas as pd
 
     base, _ = server
@@ -219,7 +219,7 @@ def test_batch_upload_downloads_what_the_cli_writes(page, server, web_store, sho
     with page.expect_download() as download:
         page.click("text=Score and download CSV")
     got = Path(download.value.path()).read_bytes()
-    run = cli(["--batch", str(path), "--csv", str(tmp_path / "cli.csv")], web_store.env)
+    run = cli(["--batch", str(path), "--csv", str(tmp_path / "cli.csv")], trained_store.env)
     assert run.returncode == 1, run.stderr  # the empty summary is set aside, with its reason
     assert got == (tmp_path / "cli.csv").read_bytes().replace(str(path).encode(), b"cases.csv")
 
@@ -339,14 +339,14 @@ def _pdf_text(data: bytes, shots: Path, name: str) -> tuple[str, int]:
 
 
 def test_the_result_prints_with_date_model_disclaimer_and_every_service(
-    page, server, web_store, shots
+    page, server, trained_store, shots
 ):
     base, _ = server
     _score_draft(page, base, OWN_SUMMARY, SERVICES)
     data = page.pdf(format="Letter")  # the print stylesheet applies
     text, pages = _pdf_text(data, shots, "printed")
     flat = " ".join(text.split())
-    info = web_store.info
+    info = trained_store.info
     assert re.search(r"Scored on \d{4}-\d\d-\d\d \d\d:\d\d", flat)
     assert f"{info.name} version {info.version}" in flat
     assert "not legal or medical advice" in flat
@@ -359,7 +359,7 @@ def test_the_result_prints_with_date_model_disclaimer_and_every_service(
     assert 1 <= pages <= 3 * len(SERVICES)
 
 
-def test_the_downloaded_json_is_what_predict_json_prints(page, server, web_store, tmp_path):
+def test_the_downloaded_json_is_what_predict_json_prints(page, server, trained_store, tmp_path):
     base, _ = server
     summary = real_summary()
     _score_draft(page, base, summary, SERVICES)
@@ -371,7 +371,7 @@ def test_the_downloaded_json_is_what_predict_json_prints(page, server, web_store
     path.write_text(summary)
     run = cli(
         ["--summary", str(path), *(a for s in SERVICES for a in ("--service", s)), "--json"],
-        web_store.env,
+        trained_store.env,
     )
     assert run.returncode == 0, run.stderr
     assert got == json.loads(run.stdout)
@@ -382,10 +382,12 @@ def test_the_downloaded_json_is_what_predict_json_prints(page, server, web_store
     assert "denial_reason_1" in header and "how_sure" in header
 
 
-def test_points_add_up_and_each_estimate_says_how_sure(page, server, web_store, shots, tmp_path):
+def test_points_add_up_and_each_estimate_says_how_sure(
+    page, server, trained_store, shots, tmp_path
+):
     base, _ = server
     _score_draft(page, base, OWN_SUMMARY, SERVICES)
-    expected = _cli_json(web_store.env, OWN_SUMMARY, SERVICES, tmp_path)
+    expected = _cli_json(trained_store.env, OWN_SUMMARY, SERVICES, tmp_path)
     for position, item in enumerate(expected, start=1):
         card = page.locator(f"#service-{position}")
         label = card.locator("[data-how-sure] .sure-label")

@@ -8,7 +8,7 @@ and with ``predict.py --summary FILE``.
 
 Hostile inputs go to a real ``predict.py serve`` started under ``ulimit -v 4000000``
 (:func:`tests.web_helpers.start_server`), or to ``predict.py`` under the same limit; the
-model is the synthetic champion of ``web_store``. Probabilities are compared with
+model is the champion of ``trained_store`` (conftest). Probabilities are compared with
 :func:`models.scoring.score.score_rows` on the same text, never with fixed numbers.
 """
 
@@ -52,8 +52,8 @@ from web.app import create_app
 
 
 @pytest.fixture(scope="module")
-def app(web_store):
-    return create_app(web_store.loaded, web_store.info)
+def app(trained_store):
+    return create_app(trained_store.loaded, trained_store.info)
 
 
 @pytest.fixture
@@ -62,9 +62,9 @@ def client(app):
 
 
 @pytest.fixture(scope="module")
-def served(web_store, tmp_path_factory):
+def served(trained_store, tmp_path_factory):
     """``predict.py serve`` under ``ulimit -v 4000000``: (URL, process)."""
-    url, proc, _ = start_server(web_store.env, tmp_path_factory.mktemp("served"))
+    url, proc, _ = start_server(trained_store.env, tmp_path_factory.mktemp("served"))
     yield url, proc
     stop_server(proc)
 
@@ -440,7 +440,7 @@ def test_a_file_that_cannot_be_a_draft_says_why(client, name, data, message):
     assert "Traceback" not in text
 
 
-def _cli(web_store, args: list[str]) -> subprocess.CompletedProcess:
+def _cli(trained_store, args: list[str]) -> subprocess.CompletedProcess:
     """predict.py as a user runs it, under the hostile-input limits (``ulimit -v 4000000``,
     no core files), against the test store."""
     limited = f'ulimit -v {ADDRESS_SPACE_KIB} && ulimit -c 0 && exec "$0" "$@"'
@@ -448,40 +448,40 @@ def _cli(web_store, args: list[str]) -> subprocess.CompletedProcess:
         ["bash", "-c", limited, sys.executable, str(REPO / "predict.py"), *args],
         capture_output=True,
         text=True,
-        env={**os.environ, **web_store.env, "PYTHONPATH": str(REPO)},
+        env={**os.environ, **trained_store.env, "PYTHONPATH": str(REPO)},
         timeout=300,
     )
 
 
-def test_cli_summary_from_a_text_pdf_or_word_file(web_store, tmp_path):
+def test_cli_summary_from_a_text_pdf_or_word_file(trained_store, tmp_path):
     """``--summary FILE`` reads a draft the way the page does: the same probabilities from
     the same draft as text, PDF or Word, equal to scoring its text directly."""
     expected = [
         r["p_overturned"]
-        for r in score_rows(web_store.loaded, draft_rows(DRAFT_TEXT, list(SERVICES[:2])))
+        for r in score_rows(trained_store.loaded, draft_rows(DRAFT_TEXT, list(SERVICES[:2])))
     ]
     for name, data in draft_files().items():
         path = tmp_path / name
         path.write_bytes(data)
         args = ["--summary", str(path), "--service", SERVICES[0], "--service", SERVICES[1]]
-        run = _cli(web_store, [*args, "--json"])
+        run = _cli(trained_store, [*args, "--json"])
         assert run.returncode == 0, run.stderr
         got = [item["p_overturned"] for item in json.loads(run.stdout)["items"]]
         assert got == expected, name
 
 
-def test_cli_summary_from_a_letter_uses_its_summary(web_store, tmp_path):
+def test_cli_summary_from_a_letter_uses_its_summary(trained_store, tmp_path):
     path = tmp_path / "letter.pdf"
     path.write_bytes(text_pdf(letter(summary=OWN_SUMMARY).splitlines()))
-    run = _cli(web_store, ["--summary", str(path), "--service", SERVICES[0], "--json"])
+    run = _cli(trained_store, ["--summary", str(path), "--service", SERVICES[0], "--json"])
     assert run.returncode == 0, run.stderr
     assert "is an IMR letter" in run.stderr and f"predict.py {path}" in run.stderr
-    expected = score_rows(web_store.loaded, draft_rows(OWN_SUMMARY, [SERVICES[0]]))
+    expected = score_rows(trained_store.loaded, draft_rows(OWN_SUMMARY, [SERVICES[0]]))
     got = json.loads(run.stdout)["items"]
     assert [i["p_overturned"] for i in got] == [e["p_overturned"] for e in expected]
 
 
-def test_cli_summary_that_cannot_be_read_says_why(web_store, tmp_path):
+def test_cli_summary_that_cannot_be_read_says_why(trained_store, tmp_path):
     bomb = tmp_path / "bomb.pdf"
     bomb.write_bytes(flate_bomb_pdf(gib=4))
     docx = tmp_path / "bomb.docx"
@@ -492,7 +492,7 @@ def test_cli_summary_that_cannot_be_read_says_why(web_store, tmp_path):
         ("/dev/zero", "more than 50,000 characters"),  # a device is read within the limit
         (tmp_path / "missing.txt", "no such file"),
     ):
-        run = _cli(web_store, ["--summary", str(path), "--service", SERVICES[0]])
+        run = _cli(trained_store, ["--summary", str(path), "--service", SERVICES[0]])
         assert run.returncode == 2, (path, run.stderr)
         assert f"--summary {path}: " in run.stderr and message in run.stderr, run.stderr
         assert "Traceback" not in run.stderr
