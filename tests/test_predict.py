@@ -16,8 +16,8 @@ import pytest
 from data.letters.names import printable
 from models.scoring.drafts import letter_rows
 from models.scoring.prediction import explain_items, pre_filing_frame, score
-from tests.letters import letter
-from tests.pdf_maker import text_pdf
+from tests.helpers.letters import letter
+from tests.helpers.pdf_maker import text_pdf
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -55,7 +55,7 @@ def test_draft_scores_with_band_baseline_reasons_and_what_if(trained_store, tmp_
     assert all(r["to_document"] for r in item["denial_reasons"])
     assert {w["criterion"] for w in item["what_if"]} == missing
     # the sign constraints: no what-if lowers P(Overturned); a criterion whose weight is 0
-    # moves it by rounding only (the same bound as tests/test_guideline_model.py)
+    # moves it by rounding only (the same bound as tests/models/test_guideline_model.py)
     assert all(w["change"] >= -1e-12 for w in item["what_if"])
     assert "Traceback" not in run.stderr
 

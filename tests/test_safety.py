@@ -2,7 +2,7 @@
 
 Each test reproduces a row of issue 10's table: a bad row fails alone, CSV output is safe
 in a spreadsheet, and failures are bounded and clear. The model-file rows (a planted
-pickle, a tampered model file, a damaged cache) are in tests/test_model_files.py. The
+pickle, a tampered model file, a damaged cache) are in tests/models/store/test_model_files.py. The
 model is the champion of the shipped recipe (``trained_store`` in conftest). Hostile
 inputs run in subprocesses under ``resource`` limits so the test machine stays safe.
 """
@@ -30,7 +30,7 @@ from models.scoring.drafts import read_case_file, split_unscorable
 from models.store.registry import fail_stale_runs, owner_tags
 from models.store.serving import request_problems
 from models.training import train
-from tests.letters import letter
+from tests.helpers.letters import letter
 
 REPO = Path(__file__).resolve().parent.parent
 SUMMARY = (
