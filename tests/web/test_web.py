@@ -128,7 +128,9 @@ def test_what_if_tick_rescores_with_the_fact_added(client, trained_store):
         ]
     }
     fact = max(offered, key=lambda f: expected[f["added_text"]]["change"])
-    assert expected[fact["added_text"]]["change"] > 0  # the synthetic ground truth rewards it
+    # the shipped model's weights for documented criteria are >= 0 (sign constraints), and
+    # on either training set (real or synthetic letters) some offered one is above 0
+    assert expected[fact["added_text"]]["change"] > 0
     before = results(first)[0][1]
     second = _post_draft(client, summary, SERVICES[:2], add_fact=json.dumps(fact)).get_data(
         as_text=True
