@@ -66,6 +66,28 @@ def genuine(store) -> dict:
     return json.loads((_artifacts(result) / "pipeline.json").read_text())
 
 
+def test_the_copy_tampered_with_here_is_apart_from_the_shared_store(store, trained_store):
+    """Every path the copy's store names is inside the copy, and what is written to the
+    copy (an artifact, a tag) never reaches the store the other tests share."""
+    root, _, result = store
+    copy = mlflow.MlflowClient()
+    shared = mlflow.MlflowClient(tracking_uri=trained_store.env["MLFLOW_TRACKING_URI"])
+    source = copy.get_model_version("imr-outcome", result.version).source  # models:/m-...
+    logged = copy.get_logged_model(source.removeprefix("models:/")).artifact_location
+    for path in (_artifacts(result), Path(logged.removeprefix("file://"))):
+        assert path.is_relative_to(root) and path.is_dir(), path
+    original = Path(shared.get_run(result.run_id).info.artifact_uri.removeprefix("file://"))
+    assert original.is_relative_to(trained_store.root)
+    (_artifacts(result) / "planted.txt").write_text("copy only")
+    copy.set_registered_model_tag("imr-outcome", "copy-only", "yes")
+    try:
+        assert not (original / "planted.txt").exists()
+        assert "copy-only" not in shared.get_registered_model("imr-outcome").tags
+    finally:
+        (_artifacts(result) / "planted.txt").unlink()
+        copy.delete_registered_model_tag("imr-outcome", "copy-only")
+
+
 def _draft(tmp_path, env, *extra):
     summary = tmp_path / "summary.txt"
     summary.write_text(SUMMARY)
