@@ -6,7 +6,7 @@
 against a name that never resolves (``.invalid``, RFC 2606) and against the real site's
 name (which, with no network, does not resolve either); the clock runs from launching the
 process to its exit. ``drip``: the command line against the local stand-in
-(tests/dwc_server.py) serving three letters, one of them one byte every 2 s; it reports
+(tests/helpers/dwc_server.py) serving three letters, one of them one byte every 2 s; it reports
 when the dripping letter was given up (from its request reaching the stand-in to the
 stand-in's next write failing, so to within one drip interval) and the run's exit status
 and verdicts (the run goes on to the other letters). Uses the fetcher's own defaults
@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from data.fetch.polite_http import DEADLINE_SECONDS  # noqa: E402
-from tests.dwc_server import FakeCase, FakeDwcSite, Fault  # noqa: E402
+from tests.helpers.dwc_server import FakeCase, FakeDwcSite, Fault  # noqa: E402
 
 DATES = ["--decided-from", "2024-01-01", "--decided-to", "2024-03-31"]
 

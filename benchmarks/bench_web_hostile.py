@@ -34,9 +34,9 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.docx_maker import text_docx  # noqa: E402  (the repository's own test makers)
-from tests.hostile_files import flate_bomb_pdf  # noqa: E402
-from tests.letters import letter  # noqa: E402
+from tests.helpers.docx_maker import text_docx  # noqa: E402  (the repository's own test makers)
+from tests.helpers.hostile_files import flate_bomb_pdf  # noqa: E402
+from tests.helpers.letters import letter  # noqa: E402
 
 
 def status(pid: int) -> dict[str, str]:

@@ -3,7 +3,7 @@
 Python's ``re`` is several times slower with IGNORECASE, so the extractors lower-case each
 text once (ASCII only, offsets unchanged: :func:`features.extractors.text.lower`) and match
 it with patterns lower-cased here. When the characters a match can start with are known, a
-lookahead on them is put in front (see :func:`_rx`); ``tests/test_fast_regex.py`` checks on
+lookahead on them is put in front (see :func:`_rx`); ``tests/features/test_fast_regex.py`` checks on
 the real letters that this never changes a match, and ``benchmarks/bench_regex.py`` measures
 what it saves.
 """

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real letters in ../shared (skipped cleanly when absent)."""
+"""Shared fixtures: the real letters in ../shared (skipped cleanly when absent), and the
+champion of the shipped recipe trained once per run (:func:`trained_store`)."""
 
 from __future__ import annotations
 
@@ -92,23 +93,68 @@ def environ(values: dict[str, str]):
 
 @dataclass
 class TrainedStore:
-    """A tracking store holding a champion, with what tests need to reach it."""
+    """A tracking store whose champion is the shipped recipe, with what tests need to reach it.
+
+    ``env`` points a process at the store (``MLFLOW_TRACKING_URI``, ``IMR_MODEL_CACHE``);
+    ``data_source`` says which letters trained it (``real``: ../shared/letters,
+    ``synthetic``: generated ones); ``dataset_dir`` holds their items.
+    """
 
     root: Path
     env: dict[str, str]
-    loaded: object
-    info: object
+    loaded: object  # models.store.loading.LoadedModel
+    info: object | None  # web.model_info.ModelInfo (None in a copy)
+    result: object  # models.training.TrainingResult
+    data_source: str
+    dataset_dir: Path
+
+    @contextlib.contextmanager
+    def active(self):
+        """This process uses the store for a block (MLflow's client, ``load()``)."""
+        import mlflow
+
+        with environ(self.env):
+            try:
+                yield self
+            finally:
+                mlflow.set_tracking_uri(None)
+
+    def items(self):
+        """The items the champion was trained on (a fresh frame on every call)."""
+        from data.ingest.dataset import load_items
+
+        return load_items(self.dataset_dir)
+
+
+#: The model cache's folder inside a store's folder (never copied with the store).
+STORE_CACHE = "cache"
+
+
+def _store_env(root: Path) -> dict[str, str]:
+    return {
+        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
+        "IMR_MODEL_CACHE": str(root / STORE_CACHE),
+    }
 
 
 @pytest.fixture(scope="session")
-def web_store(tmp_path_factory) -> TrainedStore:
-    """A champion of the default recipe trained on synthetic letters (known ground truth),
-    for the web page tests.
+def trained_store(tmp_path_factory) -> TrainedStore:
+    """The shipped recipe trained once per pytest run, by :func:`models.training.train`, on
+    the real letters in ../shared/letters when present (``settings.SHARED_LETTERS_DIR``),
+    else on 400 synthetic letters (:func:`data.synthetic.generate_corpus`): every CLI,
+    safety, web, server and leakage test scores with this champion. ``data_source`` says
+    which; an assertion that holds for one of them only says so and skips cleanly on the
+    other.
+
+    Read-only: tests use it as a user does (scoring, serving, reading its run; filling the
+    model cache is use). A test that tampers with the store (forges run tags, changes an
+    artifact, plants or damages cache files) works on a copy from :func:`copy_store`, or
+    points ``IMR_MODEL_CACHE`` at its own folder when only the cache is touched.
 
     The store, its artifacts and the model cache live in a temporary folder; the process's
     environment and working directory are left as they were. The repeated CV behind the
-    intervals runs once instead of five times (the intervals are still computed): the
-    tests need them to exist, not to be tight.
+    intervals runs once instead of five times, on 3 folds (the intervals are still
+    computed): the tests need them to exist, not to be tight. The fitted model is the same.
     """
     import mlflow
 
@@ -117,23 +163,78 @@ def web_store(tmp_path_factory) -> TrainedStore:
     from models.training import train
     from web.model_info import read_model_info
 
-    root = tmp_path_factory.mktemp("web_store")
-    env = {
-        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
-        "IMR_MODEL_CACHE": str(root / "cache"),
-    }
+    root = tmp_path_factory.mktemp("trained_store")
+    if SHARED_LETTERS_DIR.is_dir():
+        letters, source = SHARED_LETTERS_DIR, "real"
+    else:
+        letters, source = root / "letters", "synthetic"
+        generate_corpus(letters, 400, seed=11)
+    env = _store_env(root)
     cwd = Path.cwd()
     with environ(env):
         os.chdir(root)  # MLflow puts a SQLite store's artifacts under ./mlruns
         try:
-            generate_corpus(root / "letters", 400, seed=11)
-            train([root / "letters"], dataset_dir=root / "ds", n_splits=3, repeats=1)
+            result = train([letters], dataset_dir=root / "ds", n_splits=3, repeats=1)
             loaded = load()
             info = read_model_info(loaded.uri, loaded.run_id, loaded.baseline)
         finally:
             os.chdir(cwd)
             mlflow.set_tracking_uri(None)
-    return TrainedStore(root, env, loaded, info)
+    assert result.data_summary["data_source"] == source
+    return TrainedStore(root, env, loaded, info, result, source, root / "ds")
+
+
+def copy_store(store: TrainedStore, root: Path) -> TrainedStore:
+    """A copy of ``store`` in the empty folder ``root`` that a test may tamper with.
+
+    The store's folder is copied without its model cache (the copy starts with an empty
+    one of its own), and every absolute path of the old folder inside the copy is
+    rewritten to the new one: in every text column of the SQLite file (artifact
+    locations, the model version's storage location, parameters) and in the MLmodel
+    files. Run ids and versions are the same as the original's; nothing the copy does
+    reaches the original or its cache.
+    """
+    import sqlite3
+
+    from models.store.loading import load
+
+    shutil.copytree(
+        store.root,
+        root,
+        dirs_exist_ok=True,
+        ignore=lambda folder, _: [STORE_CACHE] if Path(folder) == store.root else [],
+    )
+    old, new = str(store.root), str(root)
+    with contextlib.closing(sqlite3.connect(root / "mlflow.db")) as db, db:
+        tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for _, column, *_ in db.execute(f'PRAGMA table_info("{table}")'):
+                db.execute(
+                    f'UPDATE "{table}" SET "{column}" = replace("{column}", ?, ?) '
+                    f'WHERE typeof("{column}") = \'text\' AND instr("{column}", ?) > 0',
+                    (old, new, old),
+                )
+    for mlmodel in (root / "mlruns").rglob("MLmodel"):
+        mlmodel.write_text(mlmodel.read_text().replace(old, new))
+    env = _store_env(root)
+    copy = TrainedStore(root, env, None, None, store.result, store.data_source, root / "ds")
+    with copy.active():
+        copy.loaded = load()
+    return copy
+
+
+@pytest.fixture(scope="session")
+def trained_store_copy(trained_store, tmp_path_factory):
+    """Makes copies of :func:`trained_store` to tamper with: ``trained_store_copy(name)``
+    returns a :func:`copy_store` copy in a new temporary folder."""
+    return lambda name: copy_store(trained_store, tmp_path_factory.mktemp(name))
+
+
+@pytest.fixture
+def in_trained_store(trained_store):
+    """:func:`trained_store`, this process pointed at it for one test."""
+    with trained_store.active():
+        yield trained_store
 
 
 _HYPOTHESIS_HOME = pytest.StashKey[str]()

@@ -15,35 +15,11 @@ import pytest
 
 from data.drafts.rows import letter_rows
 from data.letters.names import printable
-from data.synthetic import generate_corpus
 from models.scoring.prediction import explain_items, pre_filing_frame, score
-from models.store.loading import load
-from models.training import train
-from tests.letters import letter
-from tests.pdf_maker import text_pdf
+from tests.helpers.letters import letter
+from tests.helpers.pdf_maker import text_pdf
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A tracking store with a champion trained on synthetic letters (known ground truth)."""
-    root = tmp_path_factory.mktemp("store")
-    env = {
-        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
-        "IMR_MODEL_CACHE": str(root / "cache"),
-    }
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    generate_corpus(root / "letters", 400, seed=11)
-    train([root / "letters"], dataset_dir=root / "ds", n_splits=3)
-    yield root, env
-    for key, value in old.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    mlflow.set_tracking_uri(None)
 
 
 def cli(args, env, **kw):
@@ -63,8 +39,8 @@ SUMMARY = (
 )
 
 
-def test_draft_scores_with_band_baseline_reasons_and_what_if(store, tmp_path):
-    _, env = store
+def test_draft_scores_with_band_baseline_reasons_and_what_if(trained_store, tmp_path):
+    env = trained_store.env
     summary = tmp_path / "summary.txt"
     summary.write_text(SUMMARY)
     run = cli(["--summary", str(summary), "--service", "MRI of the lumbar spine", "--json"], env)
@@ -78,12 +54,14 @@ def test_draft_scores_with_band_baseline_reasons_and_what_if(store, tmp_path):
     assert {"failed_conservative_care", "objective_findings"} <= missing
     assert all(r["to_document"] for r in item["denial_reasons"])
     assert {w["criterion"] for w in item["what_if"]} == missing
-    assert all(w["change"] >= 0 for w in item["what_if"])
+    # the sign constraints: no what-if lowers P(Overturned); a criterion whose weight is 0
+    # moves it by rounding only (the same bound as tests/models/test_guideline_model.py)
+    assert all(w["change"] >= -1e-12 for w in item["what_if"])
     assert "Traceback" not in run.stderr
 
 
-def test_human_readable_output_and_stdin(store):
-    _, env = store
+def test_human_readable_output_and_stdin(trained_store):
+    env = trained_store.env
     run = cli(["--summary", "-", "--service", "MRI of the lumbar spine"], env, input=SUMMARY)
     assert run.returncode == 0, run.stderr
     assert "P(Overturned) =" in run.stdout and "What if" in run.stdout
@@ -113,8 +91,10 @@ def test_human_readable_output_and_stdin(store):
         ),
     ],
 )
-def test_bad_input_is_a_clear_error_without_traceback(store, tmp_path, args, stdin, message):
-    _, env = store
+def test_bad_input_is_a_clear_error_without_traceback(
+    trained_store, tmp_path, args, stdin, message
+):
+    env = trained_store.env
     (tmp_path / "empty.txt").write_text("   ")
     (tmp_path / "summary.txt").write_text(SUMMARY)
     args = [
@@ -139,8 +119,8 @@ def _letter_text():
     )
 
 
-def test_pdf_and_text_of_a_letter_give_the_same_probabilities(store, tmp_path):
-    _, env = store
+def test_pdf_and_text_of_a_letter_give_the_same_probabilities(trained_store, tmp_path):
+    env = trained_store.env
     text = _letter_text()
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "letter.txt").write_text(text)
@@ -155,8 +135,8 @@ def test_pdf_and_text_of_a_letter_give_the_same_probabilities(store, tmp_path):
     )
 
 
-def test_decision_rationale_and_reviewer_do_not_change_predictions(store, tmp_path):
-    loaded = load()
+def test_decision_rationale_and_reviewer_do_not_change_predictions(trained_store, tmp_path):
+    loaded = trained_store.loaded
     original = _letter_text()
     changed = (
         original.replace(": Upheld", ": Overturned")
@@ -177,10 +157,10 @@ def test_decision_rationale_and_reviewer_do_not_change_predictions(store, tmp_pa
     assert pa.to_numpy() == pytest.approx(pb.to_numpy(), abs=0)
 
 
-def test_documented_failure_does_not_lower_the_probability(store):
+def test_documented_failure_does_not_lower_the_probability(trained_store):
     """Documenting failed conservative care sets that criterion of an MRI request, and the
     model's sign constraint keeps P(Overturned) from falling."""
-    loaded = load()
+    loaded = trained_store.loaded
     base = {"case_summary": SUMMARY, "service": "MRI of the lumbar spine"}
     with_failure = {**base, "case_summary": SUMMARY + " Conservative care has failed."}
     frame = pre_filing_frame([base, with_failure])
@@ -194,9 +174,11 @@ def test_documented_failure_does_not_lower_the_probability(store):
     assert statuses[1]["failed_conservative_care"] == "met"
 
 
-def test_imaging_report_raises_probability_for_injection(store):
-    """Expectation: the ground truth rewards an available imaging report for injections."""
-    loaded = load()
+def test_imaging_report_raises_probability_for_injection(trained_store):
+    """An imaging report that supports an injection raises its probability: the feature's
+    weight is held >= 0 by the sign constraints and is above 0 in the champion trained on
+    the real letters and in the one trained on synthetic letters (whose rule rewards it)."""
+    loaded = trained_store.loaded
     base = {"case_summary": SUMMARY, "service": "Corticosteroid injection of the lumbar spine"}
     imaged = {
         **base,
@@ -207,12 +189,12 @@ def test_imaging_report_raises_probability_for_injection(store):
     assert p[1] > p[0]
 
 
-def test_reasons_agree_in_sign_with_global_importances(store):
+def test_reasons_agree_in_sign_with_global_importances(in_trained_store):
     """A criterion the item has (a yes/no input at 1) pushes the same way in the item's
     reasons as in the global importances: both come from the same coefficients."""
     from features.criteria import SIGNS
 
-    loaded = load()
+    loaded = in_trained_store.loaded
     local = mlflow.artifacts.download_artifacts(
         run_id=loaded.run_id, artifact_path="importances.csv"
     )
@@ -236,8 +218,8 @@ def test_reasons_agree_in_sign_with_global_importances(store):
     assert checked >= 2
 
 
-def test_batch_scores_rows_and_lists_unscorable_ones(store, tmp_path):
-    _, env = store
+def test_batch_scores_rows_and_lists_unscorable_ones(trained_store, tmp_path):
+    env = trained_store.env
     pd.DataFrame(
         {"case_summary": [SUMMARY, SUMMARY, ""], "service": ["MRI of the knee", "", "TENS unit"]}
     ).to_csv(tmp_path / "cases.csv", index=False)
@@ -250,8 +232,8 @@ def test_batch_scores_rows_and_lists_unscorable_ones(store, tmp_path):
     assert "row 2" in run.stderr and "row 3" in run.stderr and "row 1" not in run.stderr
 
 
-def test_importances_command(store, tmp_path):
-    _, env = store
+def test_importances_command(trained_store, tmp_path):
+    env = trained_store.env
     run = cli(["importances", "--top", "5", "--png", str(tmp_path / "imp.png"), "--json"], env)
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
@@ -260,8 +242,8 @@ def test_importances_command(store, tmp_path):
     assert (tmp_path / "imp.png").stat().st_size > 1000
 
 
-def test_draft_letter_without_decisions_is_scored(store, tmp_path):
-    _, env = store
+def test_draft_letter_without_decisions_is_scored(trained_store, tmp_path):
+    env = trained_store.env
     real = _letter_text()
     draft = real.split("The Final Determination was based")[0] + (
         "MRI of the lumbar spine:\nPhysical therapy 2 times a week for 3 weeks: Pending\n"
@@ -283,10 +265,10 @@ def test_draft_letter_without_decisions_is_scored(store, tmp_path):
         assert a["p_overturned"] == pytest.approx(b["p_overturned"], abs=0.05)
 
 
-def test_markup_and_control_characters_in_services_print_as_typed(store):
+def test_markup_and_control_characters_in_services_print_as_typed(trained_store):
     """Issue 16: a service holding ``[/bold]`` ended in a MarkupError traceback (exit 1, no
     result for either service); a ``[link=...]`` was a link; escapes reached the terminal."""
-    _, env = store
+    env = trained_store.env
     services = [
         "MRI [/bold] spine",
         "Physical therapy x 6",
@@ -306,10 +288,10 @@ def test_markup_and_control_characters_in_services_print_as_typed(store):
         assert printable(service) in screen, service
 
 
-def test_a_malformed_batch_row_is_set_aside_and_the_rest_scored(store, tmp_path):
+def test_a_malformed_batch_row_is_set_aside_and_the_rest_scored(trained_store, tmp_path):
     """Issue 16: an unbalanced quote put r2's id on r3's service (r3 gone, exit 0), and one
     row with an extra field refused the whole file (exit 2)."""
-    _, env = store
+    env = trained_store.env
     (tmp_path / "cases.csv").write_text(
         "id,case_summary,service\n"
         f'r1,"{SUMMARY}",MRI of the knee\n'
@@ -333,12 +315,14 @@ def test_a_malformed_batch_row_is_set_aside_and_the_rest_scored(store, tmp_path)
     assert "line 3" in run.stderr and "line 5" in run.stderr
 
 
-def test_importances_never_cut_a_feature_name_in_an_80_column_terminal(store):
-    _, env = store
+def test_importances_never_cut_a_feature_name_in_an_80_column_terminal(in_trained_store):
+    env = in_trained_store.env
     run = cli(["importances", "--top", "16"], {**env, "COLUMNS": "80"})
     assert run.returncode == 0, run.stderr
     names = pd.read_csv(
-        mlflow.artifacts.download_artifacts(run_id=load().run_id, artifact_path="importances.csv")
+        mlflow.artifacts.download_artifacts(
+            run_id=in_trained_store.loaded.run_id, artifact_path="importances.csv"
+        )
     )["feature"].head(16)
     assert "…" not in run.stdout
     for name in names:
@@ -346,8 +330,8 @@ def test_importances_never_cut_a_feature_name_in_an_80_column_terminal(store):
     assert max(len(line) for line in run.stdout.splitlines()) <= 80
 
 
-def test_batch_csv_carries_reasons_warnings_and_the_kind_rate(store, tmp_path):
-    _, env = store
+def test_batch_csv_carries_reasons_warnings_and_the_kind_rate(trained_store, tmp_path):
+    env = trained_store.env
     cases = pd.DataFrame(
         {
             "claim_id": ["A", "B", "C"],

@@ -2,7 +2,8 @@
 
 Each test reproduces a row of issue 10's table: a bad row fails alone, CSV output is safe
 in a spreadsheet, and failures are bounded and clear. The model-file rows (a planted
-pickle, a tampered model file, a damaged cache) are in tests/test_model_files.py. Hostile
+pickle, a tampered model file, a damaged cache) are in tests/models/store/test_model_files.py. The
+model is the champion of the shipped recipe (``trained_store`` in conftest). Hostile
 inputs run in subprocesses under ``resource`` limits so the test machine stays safe.
 """
 
@@ -29,7 +30,7 @@ from data.synthetic import generate_corpus
 from models.store.registry import fail_stale_runs, owner_tags
 from models.store.serving import request_problems
 from models.training import train
-from tests.letters import letter
+from tests.helpers.letters import letter
 
 REPO = Path(__file__).resolve().parent.parent
 SUMMARY = (
@@ -63,37 +64,11 @@ def cli(script, args, env, *, timeout=180, **kw):
     )
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A tracking store (in a temporary folder) whose champion was trained on synthetic letters."""
-    root = tmp_path_factory.mktemp("safety-store")
-    env = {
-        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
-        "IMR_MODEL_CACHE": str(root / "cache"),
-    }
-    old_env = {k: os.environ.get(k) for k in env}
-    old_cwd = Path.cwd()
-    os.environ.update(env)
-    os.chdir(root)  # MLflow's artifact folder goes here, not into the repository
-    try:
-        generate_corpus(root / "letters", 60, seed=1)
-        result = train([root / "letters"], dataset_dir=root / "ds", n_splits=3)
-        yield root, env, result
-    finally:
-        os.chdir(old_cwd)
-        for key, value in old_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        mlflow.set_tracking_uri(None)
-
-
 # --- 5. rows fail alone -----------------------------------------------------------------------
 
 
-def test_batch_bad_rows_fail_alone_and_extra_columns_are_kept(store, tmp_path):
-    _, env, _ = store
+def test_batch_bad_rows_fail_alone_and_extra_columns_are_kept(trained_store, tmp_path):
+    env = trained_store.env
     good = (SUMMARY, "MRI of the knee")
     rows = [
         {"claim_id": "C-1", "case_summary": good[0], "service": good[1], "age": "45"},
@@ -138,8 +113,8 @@ def test_batch_columns_named_like_outputs_are_refused(tmp_path):
         batch_rows(tmp_path / "cases.csv")
 
 
-def test_batch_rows_are_keyed_by_an_id_column(store, tmp_path):
-    _, env, _ = store
+def test_batch_rows_are_keyed_by_an_id_column(trained_store, tmp_path):
+    env = trained_store.env
     pd.DataFrame(
         {"id": ["a17", "b9"], "case_summary": [SUMMARY, SUMMARY], "service": ["MRI", ""]}
     ).to_csv(tmp_path / "cases.csv", index=False)
@@ -151,8 +126,8 @@ def test_batch_rows_are_keyed_by_an_id_column(store, tmp_path):
     assert [u["extra"]["id"] for u in out["unscorable"]] == ["b9"]
 
 
-def test_case_services_fail_alone(store, tmp_path):
-    _, env, _ = store
+def test_case_services_fail_alone(trained_store, tmp_path):
+    env = trained_store.env
     case = {"case_summary": SUMMARY, "services": ["MRI of the knee", "", 5, "TENS unit"]}
     run = cli("predict.py", ["--case", "-", "--json"], env, input=json.dumps(case))
     assert run.returncode == 1, run.stderr
@@ -162,8 +137,8 @@ def test_case_services_fail_alone(store, tmp_path):
     assert "service 3 (5) is not text" in run.stderr
 
 
-def test_case_json_nested_100k_levels_is_a_clear_error(store):
-    _, env, _ = store
+def test_case_json_nested_100k_levels_is_a_clear_error(trained_store):
+    env = trained_store.env
     deep = "[" * 100_000 + "]" * 100_000
     for text in (deep, '{"case_summary": ' + deep + ', "services": ["MRI"]}'):
         run = cli("predict.py", ["--case", "-"], env, input=text)
@@ -200,8 +175,8 @@ def test_letters_without_summary_or_service_are_set_aside():
     assert [b["error"].split(":")[0] for b in bad] == ["b.txt item 0", "b.txt item 1"]
 
 
-def test_a_bad_letter_beside_good_ones_fails_alone(store, tmp_path):
-    _, env, _ = store
+def test_a_bad_letter_beside_good_ones_fails_alone(trained_store, tmp_path):
+    env = trained_store.env
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "good.txt").write_text(letter(summary=SUMMARY))
     (tmp_path / "in" / "bad.txt").write_text("not a letter at all\n")
@@ -224,7 +199,7 @@ SECRET = "Jane Roe, 61, has knee pain after the fall at the warehouse"
         ("no rows", {"columns": ["case_summary", "service"], "data": []}),
     ],
 )
-def test_the_served_model_answers_400_without_echo_or_stack_trace(store, name, payload):
+def test_the_served_model_answers_400_without_echo_or_stack_trace(in_trained_store, name, payload):
     from mlflow.exceptions import MlflowException
     from mlflow.pyfunc import scoring_server
 
@@ -280,8 +255,8 @@ def test_every_csv_the_project_writes_goes_through_the_safe_writer():
 # --- 7. clear, bounded failures ---------------------------------------------------------------
 
 
-def test_bad_output_paths_and_values_exit_2_naming_them(store, tmp_path):
-    _, env, _ = store
+def test_bad_output_paths_and_values_exit_2_naming_them(trained_store, tmp_path):
+    env = trained_store.env
     (tmp_path / "s.txt").write_text(SUMMARY)
     draft = ["--summary", str(tmp_path / "s.txt"), "--service", "MRI"]
     cases = [
@@ -299,8 +274,8 @@ def test_bad_output_paths_and_values_exit_2_naming_them(store, tmp_path):
         assert "Traceback" not in run.stderr
 
 
-def test_importances_png_says_where_it_wrote(store, tmp_path):
-    _, env, _ = store
+def test_importances_png_says_where_it_wrote(trained_store, tmp_path):
+    env = trained_store.env
     run = cli("predict.py", ["importances", "--top", "3", "--png", str(tmp_path / "i.png")], env)
     assert run.returncode == 0, run.stderr
     assert f"wrote the importance chart to {tmp_path / 'i.png'}" in run.stderr

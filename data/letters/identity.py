@@ -8,7 +8,7 @@ normalised so that extraction artefacts do not count (case, whitespace, line wra
 hyphenation at line ends, punctuation and accents; only the letters and digits remain).
 Header layout and page furniture do not enter it, and the parser reads the same items
 wherever pages break (``pdftotext`` starts each page with a form feed): a letter's
-``pdftotext`` copy is a duplicate of its PDF (``tests/test_page_breaks.py``).
+``pdftotext`` copy is a duplicate of its PDF (``tests/data/letters/test_page_breaks.py``).
 
 - same content key: the same letter, a ``duplicate``;
 - same case number, different key: a ``conflict`` (both kept and reported);
