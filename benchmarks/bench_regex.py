@@ -49,25 +49,10 @@ def _items(dataset: str | None, copies: int):
 
 def _patterns_with_lookahead() -> tuple[int, int]:
     """(patterns with the lookahead, all patterns) compiled by the feature modules."""
-    import re
+    from features.fast_regex import compiled_patterns
 
-    seen: dict[int, re.Pattern] = {}
-
-    def walk(value):
-        if isinstance(value, re.Pattern):
-            seen[id(value)] = value
-        elif isinstance(value, dict):
-            for v in value.values():
-                walk(v)
-        elif isinstance(value, list | tuple):
-            for v in value:
-                walk(v)
-
-    for name, module in list(sys.modules.items()):
-        if name.startswith("features.") and module is not None:
-            for value in vars(module).values():
-                walk(value)
-    with_lookahead = sum(p.pattern.startswith("(?=[") for p in seen.values())
+    seen = compiled_patterns()
+    with_lookahead = sum(p.pattern.startswith("(?=[") for p in seen)
     return with_lookahead, len(seen)
 
 

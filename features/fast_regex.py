@@ -108,3 +108,28 @@ def _first_chars(items) -> set[int] | None:
             return None if sub is None else chars | sub
         return None
     return None
+
+
+def compiled_patterns(package: str = "features") -> list[re.Pattern]:
+    """Every compiled pattern held by the loaded modules of ``package`` (module globals and
+    the dicts, lists, tuples and sets in them): what the speed benchmark counts and the
+    equivalence test checks."""
+    import sys
+
+    seen: dict[int, re.Pattern] = {}
+
+    def walk(value):
+        if isinstance(value, re.Pattern):
+            seen[id(value)] = value
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list | tuple | frozenset | set):
+            for v in value:
+                walk(v)
+
+    for name, module in list(sys.modules.items()):
+        if (name == package or name.startswith(package + ".")) and module is not None:
+            for value in vars(module).values():
+                walk(value)
+    return list(seen.values())

@@ -3,8 +3,11 @@
 One reviewed table, ``features/reason_vocabulary.csv`` (package data): one row per reason
 code with the guideline criterion whose failure it names (``criterion``), the phrase a user
 reads (``label``), what the code means (``meaning``, as published in the README), what a
-draft should document against it (``to_document``) and the guideline that speaks to it
-(``source``). A criterion's own ``to_document`` and ``source`` (from the knowledge tables)
+draft should document against it (``to_document``), the guideline that speaks to it
+(``source``) and when it may be listed as a likely denial reason (``listed_when``:
+``always``, or ``checked``: only for a service whose guideline criteria include the code's
+criterion, e.g. "the surgery it belongs to is not certified" only for an item that belongs
+to a surgery). A criterion's own ``to_document`` and ``source`` (from the knowledge tables)
 take precedence; these are the fallbacks for a reason that no criterion of the service
 checks yet.
 
@@ -44,7 +47,9 @@ CODES: tuple[str, ...] = (
 OTHER = "other"
 #: Statuses a reviewer (or the draft) gives a criterion.
 STATUSES = ("met", "not_met", "not_documented")
-_FIELDS = ("code", "criterion", "label", "meaning", "to_document", "source")
+_FIELDS = ("code", "criterion", "label", "meaning", "to_document", "source", "listed_when")
+#: ``listed_when``: any service, or only one whose criteria check the code's criterion.
+LISTED_WHEN = ("always", "checked")
 
 
 class VocabularyError(ValueError):
@@ -61,6 +66,7 @@ class Reason:
     meaning: str
     to_document: str
     source: str
+    listed_when: str = "always"
 
 
 @lru_cache(maxsize=4)
@@ -91,6 +97,12 @@ def vocabulary(path: Path = VOCABULARY_FILE) -> dict[str, Reason]:
                 raise VocabularyError(
                     f"{path} row {number} ({code}): empty field(s) {', '.join(empty)}"
                 )
+        values["listed_when"] = values["listed_when"] or "always"
+        if values["listed_when"] not in LISTED_WHEN:
+            raise VocabularyError(
+                f"{path} row {number} ({code}): listed_when {values['listed_when']!r} must be "
+                f"one of {', '.join(LISTED_WHEN)}"
+            )
         out[code] = Reason(**values)
     if tuple(out) != CODES:
         absent = [c for c in CODES if c not in out]
@@ -107,6 +119,11 @@ def vocabulary(path: Path = VOCABULARY_FILE) -> dict[str, Reason]:
 def criterion_codes() -> dict[str, str]:
     """``{criterion id: reason code}`` of the vocabulary (every code but ``other``)."""
     return {r.criterion: r.code for r in vocabulary().values() if r.criterion}
+
+
+def listed_only_when_checked() -> frozenset[str]:
+    """The codes listed only for a service whose guideline criteria check their criterion."""
+    return frozenset(r.code for r in vocabulary().values() if r.listed_when == "checked")
 
 
 def criterion_of(code: str) -> str:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import mlflow
@@ -18,19 +15,9 @@ from data.letters.names import printable
 from models.scoring.prediction import explain_items, pre_filing_frame, score
 from tests.helpers.letters import letter
 from tests.helpers.pdf_maker import text_pdf
+from tests.helpers.web import cli
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def cli(args, env, **kw):
-    return subprocess.run(
-        [sys.executable, str(REPO / "predict.py"), *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        timeout=300,
-        **kw,
-    )
 
 
 SUMMARY = (

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from data.letters.records import LETTER_FIELDS
 from settings import ITEMS_FILE, LOCK_FILE, POST_DECISION_COLUMNS, REPORT_FILE
 
 #: Column order of ``items.parquet``; documented in the README.
@@ -26,18 +27,8 @@ ITEM_COLUMNS = (
     "source_file",
     "source_path",
     "source_path_hex",
-    "layout",
-    "synthetic",
-    "case_number",
-    "date_assigned",
-    "decision_date",
-    "priority",
-    "injury_date",
-    "ur_denial_date",
-    "application_received_date",
-    "age",
-    "sex",
-    "case_summary",
+    # the letter's own fields, in the parser's order; its reviewer comes last, post-decision
+    *(name for name in LETTER_FIELDS if name not in POST_DECISION_COLUMNS),
     "item_index",
     "item_text",
     "service",

@@ -56,3 +56,22 @@ def parse_date(text: str) -> dt.date | None:
     except ValueError:
         return None
     return None
+
+
+def as_date(value) -> dt.date | None:
+    """A date from a date, a datetime or pandas Timestamp, an ISO string or a letter's
+    wording (``March 3, 2014``); ``None`` for a missing value (None, NaN, NaT, '') or no date."""
+    # NaN and NaT are the values not equal to themselves
+    if value is None or value != value:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    if not text or text.lower() in ("nan", "nat", "none"):
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return parse_date(text)

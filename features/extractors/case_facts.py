@@ -2,42 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
+from data.letters.dates import as_date
 from features.extractors.text import Finding, _span, lower, sentences
 from features.fast_regex import _rx
 
 
 def chronicity_days(injury_date: Any, reference_date: Any) -> Finding:
     """Days from injury to the UR denial (or the next available pre-filing date)."""
-    a, b = _as_date(injury_date), _as_date(reference_date)
+    a, b = as_date(injury_date), as_date(reference_date)
     if a is None or b is None:
         return Finding(None)
     days = (b - a).days
     return Finding(days if days >= 0 else None, (), f"{a.isoformat()} -> {b.isoformat()}")
-
-
-def _as_date(value: Any) -> dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if hasattr(value, "date") and callable(value.date):  # pandas Timestamp
-        try:
-            return value.date()
-        except (ValueError, TypeError):
-            return None
-    if isinstance(value, str) and value:
-        try:
-            return dt.date.fromisoformat(value[:10])
-        except ValueError:
-            from data.letters.dates import parse_date
-
-            return parse_date(value)
-    return None
 
 
 _DIAGNOSIS_LEAD = _rx(

@@ -13,7 +13,7 @@ import datetime as dt
 from functools import lru_cache
 from typing import NamedTuple
 
-from data.letters.dates import DATE_PATTERN, parse_date
+from data.letters.dates import DATE_PATTERN, as_date, parse_date
 from features.extractors.history import _SURGERY_WORDS
 from features.extractors.regions import body_regions_in
 from features.extractors.text import Span, _span, lower, sentences
@@ -83,22 +83,6 @@ class SurgeryMention(NamedTuple):
     days_before: int | None  # days from the surgery's date to the reference date
 
 
-def _as_date(value) -> dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    if not text or text.lower() in ("nan", "nat", "none"):
-        return None
-    try:
-        return dt.date.fromisoformat(text[:10])
-    except ValueError:
-        return parse_date(text)
-
-
 def _status(low: str, s: int, e: int) -> str | None:
     if _NOT_A_CANDIDATE.search(low, s, e):
         return None
@@ -129,7 +113,7 @@ def surgery_mentions(
     text = summary or ""
     low = lower(text)
     dates = _dates_in(text, 0, len(text))
-    ref = _as_date(reference) or (max(dates) if dates else None)
+    ref = as_date(reference) or (max(dates) if dates else None)
     out = []
     for s, e in sentences(text):
         hits = [

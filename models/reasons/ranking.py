@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from features.reason_vocabulary import CODES, OTHER, reason_code_of
+from features.reason_vocabulary import CODES, OTHER, listed_only_when_checked, reason_code_of
 
 #: The codes a ranking orders (``other`` names no criterion and nothing to document).
 RANKED_CODES: tuple[str, ...] = tuple(c for c in CODES if c != OTHER)
@@ -361,9 +361,14 @@ def listed_reasons(ranking: ReasonRanking, p: Profile) -> list[tuple[str, float]
     included: reviewers often still find it wanting; leaving those out lowers the top-three
     agreement in CV below the sub-category table, ``benchmarks/reasons_ranking.py
     --without-met``) and the next ones the reviewer is as likely as not to cite.
-    With nothing learned (letters without rationales), the criteria of the service the
-    draft does not meet or document, not met first; else :data:`FALLBACK_CODE`."""
-    order = ranking.rank(p)
+    A code the vocabulary lists only when checked (``listed_when``) is left out where the
+    service's criteria do not check it. With nothing learned (letters without rationales),
+    the criteria of the service the draft does not meet or document, not met first; else
+    :data:`FALLBACK_CODE`."""
+    # a code the vocabulary lists only where the service's criteria check it (a surgery's
+    # certification for an item that belongs to none) is no reason a reviewer would give
+    checked_only = listed_only_when_checked()
+    order = [(c, q) for c, q in ranking.rank(p) if c not in checked_only or c in p.status]
     if ranking.learned:
         extra = [(c, q) for c, q in order[LISTED:MAX_LISTED] if q >= ALSO_LISTED_FROM]
         return order[:LISTED] + extra

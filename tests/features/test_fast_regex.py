@@ -11,37 +11,14 @@ the extractors use come into play). ``benchmarks/bench_regex.py`` measures what 
 from __future__ import annotations
 
 import re
-import sys
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features.fast_regex import _lowered, _rx, _with_lookahead
+from features.fast_regex import _lowered, _rx, _with_lookahead, compiled_patterns
 
 #: An optimised source: the lookahead's class (escaped characters), then the plain source.
 _OPTIMISED = re.compile(r"\(\?=\[((?:\\.|[^\\\]])+)\]\)\(\?:(.*)\)", re.DOTALL)
-
-
-def _feature_patterns() -> list[re.Pattern]:
-    """Every compiled pattern held by the feature modules (module globals and containers)."""
-
-    seen: dict[int, re.Pattern] = {}
-
-    def walk(value):
-        if isinstance(value, re.Pattern):
-            seen[id(value)] = value
-        elif isinstance(value, dict):
-            for v in value.values():
-                walk(v)
-        elif isinstance(value, list | tuple | frozenset | set):
-            for v in value:
-                walk(v)
-
-    for name, module in list(sys.modules.items()):
-        if (name == "features" or name.startswith("features.")) and module is not None:
-            for value in vars(module).values():
-                walk(value)
-    return list(seen.values())
 
 
 def _plain(pattern: re.Pattern) -> re.Pattern | None:
@@ -72,7 +49,7 @@ def _real_texts(dwc_letters, seeds_dir) -> list[str]:
 def test_lookahead_patterns_match_exactly_as_plain_re_on_the_real_letters(dwc_letters, seeds_dir):
     from features.extractors import lower, sentences
 
-    pairs = [(p, plain) for p in _feature_patterns() if (plain := _plain(p)) is not None]
+    pairs = [(p, plain) for p in compiled_patterns() if (plain := _plain(p)) is not None]
     assert len(pairs) >= 50  # the optimiser is in use (71 patterns when this was written)
     texts = _real_texts(dwc_letters, seeds_dir)
     assert len(texts) > 300

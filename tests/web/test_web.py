@@ -29,16 +29,6 @@ from web.app import create_app
 from web.present import measure
 
 
-@pytest.fixture(scope="module")
-def app(trained_store):
-    return create_app(trained_store.loaded, trained_store.info)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 def _post_draft(client, summary, services, **extra):
     form = {"case_summary": summary, "services": "\n".join(services), **extra}
     return client.post("/", data=form)

@@ -279,7 +279,8 @@ def test_keyboard_only_use(page, server):
         page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     page.wait_for_selector("[data-p-overturned]")
-    assert page.evaluate("() => document.activeElement.id") == "results-title"
+    # the page's script moves focus once it runs, which may be after the results show
+    page.wait_for_function("() => document.activeElement.id === 'results-title'", timeout=10_000)
     before = _results(page)[0][1]
     while page.evaluate("() => document.activeElement.dataset.whatIf") is None:
         page.keyboard.press("Tab")

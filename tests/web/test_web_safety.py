@@ -48,17 +48,6 @@ from tests.helpers.web import (
     stop_server,
 )
 from web import server as web_server
-from web.app import create_app
-
-
-@pytest.fixture(scope="module")
-def app(trained_store):
-    return create_app(trained_store.loaded, trained_store.info)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 @pytest.fixture(scope="module")

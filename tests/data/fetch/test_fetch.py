@@ -738,16 +738,7 @@ def test_killed_process_resumes_without_partial_files(tmp_path, clock):
             sys.executable,
             "-m",
             "data.fetch",
-            "--decided-from",
-            "2024-01-01",
-            "--decided-to",
-            "2024-01-01",
-            "--out",
-            str(out),
-            "--base-url",
-            site.url,
-            "--delay",
-            "1",
+            *cli_argv(site, out, decided_to="2024-01-01"),
         ]
         process = subprocess.Popen(
             argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -783,12 +774,14 @@ def _limited() -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
 
 
-def cli_argv(site: FakeDwcSite, out: Path, *extra: str) -> list[str]:
+def cli_argv(
+    site: FakeDwcSite, out: Path, *extra: str, decided_to: str = "2024-01-07"
+) -> list[str]:
     return [
         "--decided-from",
         "2024-01-01",
         "--decided-to",
-        "2024-01-07",
+        decided_to,
         "--out",
         str(out),
         "--base-url",

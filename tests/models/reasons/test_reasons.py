@@ -15,6 +15,7 @@ from features.reason_vocabulary import (
     CODES,
     VocabularyError,
     criterion_codes,
+    listed_only_when_checked,
     reason_code_of,
     vocabulary,
 )
@@ -67,11 +68,22 @@ def test_the_vocabulary_table_is_the_published_codes():
 def test_a_vocabulary_table_with_an_unknown_code_is_refused(tmp_path):
     path = tmp_path / "v.csv"
     path.write_text(
-        "code,criterion,label,meaning,to_document,source\n"
-        "not_recommended,guideline_recommends,a,b,c,d\n"
-        "made_up,x,a,b,c,d\n"
+        "code,criterion,label,meaning,to_document,source,listed_when\n"
+        "not_recommended,guideline_recommends,a,b,c,d,always\n"
+        "made_up,x,a,b,c,d,always\n"
     )
     with pytest.raises(VocabularyError, match=r"row 3: code 'made_up'"):
+        vocabulary.__wrapped__(path)
+
+
+def test_a_vocabulary_row_says_when_it_may_be_listed(tmp_path):
+    assert listed_only_when_checked() == {"associated_service_not_needed"}
+    path = tmp_path / "v.csv"
+    path.write_text(
+        "code,criterion,label,meaning,to_document,source,listed_when\n"
+        "not_recommended,guideline_recommends,a,b,c,d,sometimes\n"
+    )
+    with pytest.raises(VocabularyError, match=r"row 2 \(not_recommended\): listed_when"):
         vocabulary.__wrapped__(path)
 
 
@@ -122,6 +134,18 @@ def test_the_ranking_learns_the_sub_category_and_the_drafts_criteria():
     # a sub-category no letter holds falls back to its category
     new = ranking.rank(Profile("never_seen", "cat", {}))
     assert {c for c, _ in new[:2]} == {"no_indication", "exceeds_quantity"}
+
+
+def test_a_surgery_reason_is_listed_only_for_an_item_that_belongs_to_a_surgery():
+    # reviewers of sub-category "c" mostly say the surgery it belongs to is not certified
+    profiles = [Profile("c", "cat", {}) for _ in range(30)]
+    labels = [["associated_service_not_needed"]] * 20 + [["no_indication"]] * 10
+    ranking = ReasonRanking.fit(profiles, labels, [f"case{i}" for i in range(30)])
+    assert ranking.rank(Profile("c", "cat", {}))[0][0] == "associated_service_not_needed"
+    alone = [c for c, _ in listed_reasons(ranking, Profile("c", "cat", {}))]
+    linked = Profile("c", "cat", {"associated_service_not_needed": "not_documented"})
+    assert "associated_service_not_needed" not in alone and alone
+    assert listed_reasons(ranking, linked)[0][0] == "associated_service_not_needed"
 
 
 def test_the_ranking_is_plain_json_and_reads_back_the_same():
@@ -260,6 +284,11 @@ def test_learned_an_opioid_refill_without_monitoring_lists_no_monitoring(real_ra
 def test_learned_a_ppi_without_gi_risk_lists_no_indication_first(real_ranking):
     (reasons,) = _reasons([PPI], real_ranking, PLAIN)
     assert reasons[0]["reason_code"] == "no_indication"
+
+
+def test_learned_a_follow_up_visit_with_no_surgery_lists_no_surgery_reason(real_ranking):
+    (visit,) = _reasons(["Follow-up visit with the treating physician"], real_ranking, PLAIN)
+    assert visit and "associated_service_not_needed" not in [r["reason_code"] for r in visit]
 
 
 def test_guideline_an_opioid_refill_without_monitoring_lists_no_monitoring():
