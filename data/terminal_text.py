@@ -71,6 +71,12 @@ def plain_text(value: object, style: str = "") -> Text:
     return Text(printable(str(value)), style=style)
 
 
+def plain_lines(*values: object, style: str = "") -> Text:
+    """Each of ``values`` as :func:`plain_text` on a line of its own (empty ones left out):
+    one table cell of several lines, where a value's own line breaks stay escaped."""
+    return Text("\n", style=style).join(plain_text(v) for v in values if str(v))
+
+
 def terminal_console(**options) -> Console:
     """The ``rich`` console of a command line: emoji codes off (a value's ``:name:`` is not
     an emoji); ``options`` as for :class:`rich.console.Console` (``stderr=True`` ...)."""

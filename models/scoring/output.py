@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from data.csv_output import write_csv as write_safe_csv
-from data.terminal_text import plain_text, terminal_console, terminal_text
+from data.terminal_text import plain_lines, plain_text, terminal_console, terminal_text
 from models.importance import family_importances
 from models.scoring.explain import CASE, DOCUMENTABLE, MODEL_START, OTHER, rounded_points
 
@@ -169,24 +169,26 @@ def _reasons_table(result: dict) -> Table | None:
 
 
 def _denial_reasons_table(result: dict) -> Table | None:
-    """The likely denial reasons, the most likely first."""
+    """The likely denial reasons, the most likely first.
+
+    Four columns that fold rather than cut: an 80-column terminal shows every word (a long
+    code or citation breaks across lines, nothing ends in an ellipsis)."""
     if not result.get("denial_reasons"):
         return None
     table = Table(title="Likely denial reasons (the most likely first)")
-    for column in ("reason", "in the draft", "evidence / what to document", "cited", "source"):
-        table.add_column(column)
+    for column in ("reason", "in the draft", "evidence / what to document", "source"):
+        table.add_column(column, overflow="fold")
     for reason in result["denial_reasons"]:
         found = evidence_text(e["text"] for e in reason["evidence"])
-        status = plain_text(reason["status"].replace("_", " "))
         share = reason.get("p_cited", reason.get("cited_in_upheld_share"))
-        cited = "" if share is None else f"{100 * share:.0f}% if upheld"
-        label = reason.get("criterion") or reason.get("label", "")
+        cited = "" if share is None else f"{100 * share:.0f}% likely if upheld"
         code = reason.get("reason_code")
         table.add_row(
-            plain_text(f"{label} ({code})" if code else label),
-            status,
+            plain_lines(
+                reason.get("criterion") or reason.get("label", ""), f"({code})" if code else ""
+            ),
+            plain_lines(reason["status"].replace("_", " "), cited),
             plain_text(found or reason["to_document"]),
-            cited,
             plain_text(reason.get("source", "")),
         )
     return table

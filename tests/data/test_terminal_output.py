@@ -43,9 +43,8 @@ _SGR = re.compile(r"\x1b\[[0-9;]*m")
 
 def _terminal(**options) -> tuple:
     out = io.StringIO()
-    console = terminal_console(
-        file=out, force_terminal=True, color_system="truecolor", width=400, **options
-    )
+    options = {"width": 400, **options}
+    console = terminal_console(file=out, force_terminal=True, color_system="truecolor", **options)
     return console, out
 
 
@@ -135,6 +134,28 @@ def test_a_what_if_too_small_to_show_says_so_instead_of_plus_zero():
     assert "+0.0" not in screen and "-0.0" not in screen
 
 
+def test_denial_reasons_fit_an_80_column_terminal_without_cutting_a_word():
+    console, out = _terminal(width=80)
+    result = _result("x")
+    result["denial_reasons"] = [
+        {
+            "criterion": "a clinical question the study answers",
+            "reason_code": "no_conservative_care_failure",
+            "status": "not_documented",
+            "evidence": [],
+            "to_document": "the surgery or procedure under consideration, or the lesion",
+            "p_cited": 0.46,
+            "source": "MTUS Low Back Complaints (ACOEM Chapter 12), Special Studies",
+        }
+    ]
+    render(SimpleNamespace(uri="models:/imr-outcome@champion"), [result], [], console=console)
+    screen = _screen(out.getvalue())
+    assert "…" not in screen  # rich's default cuts a long word with an ellipsis
+    assert max(len(line) for line in screen.splitlines()) <= 80
+    for word in ("consideration,", "Complaints", "46% likely", "not documented"):
+        assert word in screen
+
+
 def test_importances_print_names_as_typed(capsys, monkeypatch):
     monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich writes to the captured stdout as to a tty
     monkeypatch.setenv("COLUMNS", "400")
@@ -220,6 +241,7 @@ _PRINTING = {"print", "rule", "log", "add_row", "add_column", "status", "Table",
 _ESCAPING = {
     "terminal_text",
     "plain_text",
+    "plain_lines",
     "printable",
     "_say",
     "_fail",
