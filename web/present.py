@@ -343,7 +343,7 @@ def _denial_reason_view(reason: dict) -> DenialReasonView:
         evidence=evidence,
         to_document=str(reason.get("to_document") or ""),
         cited=(
-            f"{100 * float(share):.0f}% of upheld denials of this kind"
+            f"{100 * float(share):.0f}% likely if the denial is upheld"
             if (share := reason.get("cited_in_upheld_share")) is not None
             else ""
         ),

@@ -91,7 +91,7 @@ def test_scored_draft_gives_the_probabilities_of_score_rows(client, trained_stor
             assert reason["label"] in shown and reason["to_document"] in shown
             if reason.get("cited_in_upheld_share") is not None:
                 share = 100 * reason["cited_in_upheld_share"]
-                assert f"{share:.0f}% of upheld denials of this kind" in shown
+                assert f"{share:.0f}% likely if the denial is upheld" in shown
         for criterion in item["criteria"]:
             assert criterion["label"] in shown
     summary_part = shown[shown.index('class="summarytext"') :]
