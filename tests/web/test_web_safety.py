@@ -94,6 +94,7 @@ def test_a_bomb_letter_does_not_take_the_server_down(served):
     assert peak - before < 256 * 2**20, f"the server grew by {(peak - before) / 2**20:.0f} MiB"
 
 
+@pytest.mark.slow  # 15-30 s of a server under attack: CI runs it with -m slow
 def test_hostile_word_documents_and_csvs_are_refused_by_the_workers(served):
     base, proc = served
     cases = [
@@ -241,6 +242,7 @@ def _closed_by_the_server(sockets: list[socket.socket], within: float) -> int:
     return closed
 
 
+@pytest.mark.slow  # 15-30 s of a server under attack: CI runs it with -m slow
 def test_half_sent_requests_hold_no_thread_and_are_cut_off(served):
     """1,000 half-sent requests: no thread each, the page answers meanwhile, and the server
     closes them after its idle timeout."""
