@@ -50,15 +50,40 @@ def reliability_diagram(
     return Path(path)
 
 
+#: The web page's colours (``--up`` and ``--down`` in ``web/static/style.css``): one meaning
+#: of green and red wherever a person sees a direction.
+TOWARD_OVERTURNED, TOWARD_UPHELD = "#1c7a3f", "#a33a1c"
+
+
 def importance_chart(table: pd.DataFrame, path: Path, *, top: int = 25, title: str = "") -> Path:
-    """Horizontal bars of the largest importances, coloured by direction of effect."""
+    """Horizontal bars of the largest importances, coloured by direction of effect as the
+    web page colours it (green toward Overturned, red and hatched toward Upheld: the hatch
+    tells them apart without colour)."""
+    from matplotlib.patches import Patch
+
     plt = _pyplot()
     rows = table.head(top).iloc[::-1]
-    colours = ["#c0392b" if d == "toward Overturned" else "#2471a3" for d in rows["direction"]]
+    overturned = [d == "toward Overturned" for d in rows["direction"]]
     # sized for reading at a page's width: full names at 11 pt, a row of space per bar
     fig, ax = plt.subplots(figsize=(10, max(3.5, 0.42 * len(rows) + 1.6)))
-    ax.barh(rows["feature"], rows["importance"], color=colours)
-    ax.set_xlabel("importance (red: toward Overturned, blue: toward Upheld)", fontsize=11)
+    bars = ax.barh(
+        rows["feature"],
+        rows["importance"],
+        color=[TOWARD_OVERTURNED if up else TOWARD_UPHELD for up in overturned],
+    )
+    for bar, up in zip(bars, overturned, strict=True):
+        if not up:
+            bar.set_hatch("//")
+            bar.set_edgecolor("white")
+    ax.legend(
+        handles=[
+            Patch(facecolor=TOWARD_OVERTURNED, label="toward Overturned"),
+            Patch(facecolor=TOWARD_UPHELD, hatch="//", edgecolor="white", label="toward Upheld"),
+        ],
+        loc="lower right",
+        fontsize=11,
+    )
+    ax.set_xlabel("importance", fontsize=11)
     ax.set_title(title or "Global feature importance", fontsize=13)
     ax.tick_params(axis="y", labelsize=11)
     ax.tick_params(axis="x", labelsize=10)
