@@ -65,6 +65,8 @@ def quantity_text(requested: float, prior: float | None, limit: GuidelineLimit) 
     cite = f"({limit.source})"
     asked = f"{_n(requested)} requested"
     if prior is None:
+        if requested > limit.limit:  # past the limit on its own, whatever came before
+            return f"{asked} (prior visits not counted) > {limit.limit} {limit.unit} {cite}"
         if limit.trial is not None:
             sign = ">" if requested > limit.trial else "≤"
             return f"{asked} after prior visits {sign} {limit.trial}-visit trial {cite}"

@@ -167,5 +167,9 @@ def guideline_comparison(
         requested.evidence,
         f"trial {trial}",
     )
-    out["exceeds_ceiling"] = Finding(total is not None and total > ceiling, evidence, source)
+    # the request alone past the ceiling exceeds it whatever was given before (counted or not)
+    alone = amount is not None and amount > ceiling
+    out["exceeds_ceiling"] = Finding(
+        (total is not None and total > ceiling) or alone, evidence, source
+    )
     return out

@@ -181,6 +181,25 @@ def test_the_visit_reason_states_the_numbers_and_the_source():
     assert met.label.endswith(f"6 requested ≤ {trial}-visit trial ({cite})")
 
 
+def test_a_request_past_the_limit_on_its_own_exceeds_it_whatever_came_before():
+    _, ceiling, _ = GUIDELINE_CEILINGS["pt"]
+    cite = knowledge().visits["pt"]["cite"]
+    # prior therapy stated, its number not: the request alone already reaches past the limit
+    summary = "Right elbow pain. Treatment to date has included medication and physical therapy."
+    over = f"Physical therapy x {ceiling + 2} sessions for the right elbow"
+    within = f"Physical therapy x {ceiling - 2} sessions for the right elbow"
+    status = {}
+    for service in (over, within):
+        row = {"case_summary": summary, "service": service}
+        (status[service],) = [
+            c for c in assess(row).criteria if c.code == "quantity_within_guideline"
+        ]
+    assert status[over].status == NOT_MET
+    expected = f"{ceiling + 2} requested (prior visits not counted) > {ceiling} visits ({cite})"
+    assert status[over].label.endswith(expected), status[over].label
+    assert status[within].status != NOT_MET  # within it, the uncounted prior visits decide
+
+
 def test_terminal_evidence_is_cut_at_a_word_never_inside_one():
     evidence = [
         "MRI of the lumbar spine showed a disc protrusion at L4-5 with mild foraminal narrowing",
