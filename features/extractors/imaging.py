@@ -43,6 +43,9 @@ _STUDY_DONE_BEFORE = _rx(
     r"underwent\s+(?:an?\s+)?|obtained\s+(?:an?\s+)?|(?:has|have)\s+had\s+(?:an?\s+)?)"
     r"(?:\w+\s+){0,2}$",
 )
+#: A result word just before the study ("negative lumbar x-ray", "a normal MRI"): the study
+#: was done, even in a sentence about the treatment plan.
+_RESULT_BEFORE = _rx(r"\b(?:negative|normal|unremarkable|abnormal)\s+(?:\w+\s+){0,3}$")
 _REPEAT_BEFORE = _rx(r"\b(?:repeat|updated?|new|follow[\s-]?up)\s+(?:\w+\s+)?$")
 _THERAPEUTIC_US = _rx(r"(?:therapeutic|pulsed?|pulse)\s+$|\bultrasound\s+(?:\d|times|x\b)")
 
@@ -73,7 +76,11 @@ def imaging_studies(summary: str | None) -> dict[str, Finding]:
         ):
             continue
         result = _RESULT_CUE.search(low, m.end(), min(e, m.end() + 200))
-        attached_done = _STUDY_DONE_AFTER.match(after) or _STUDY_DONE_BEFORE.search(before)
+        attached_done = (
+            _STUDY_DONE_AFTER.match(after)
+            or _STUDY_DONE_BEFORE.search(before)
+            or _RESULT_BEFORE.search(before)
+        )
         if unavail and unavail.start() > m.start() - 40:
             # "No MRI report was available", "results of x-rays were not provided":
             # the study exists, its report does not.

@@ -222,6 +222,29 @@ def test_a_prior_denials_wording_is_not_a_study_performed(text, performed):
     assert ex.imaging_studies(text)["xray"].value is performed
 
 
+@pytest.mark.parametrize(
+    ("text", "performed"),
+    [
+        # a real letter's wording (CM16-0242667): the result word says the study was done
+        ("The provider noted negative hip and lumbar x-ray under the treatment plan.", True),
+        ("The treatment plan includes lumbar x-rays.", False),
+        ("The plan is to request x-rays of the lumbar spine.", False),
+    ],
+)
+def test_a_result_word_before_a_study_in_a_plan_sentence_means_it_was_done(text, performed):
+    assert ex.imaging_studies(text)["xray"].value is performed
+
+
+def test_a_repeat_x_ray_after_a_negative_one_is_checked_for_a_change():
+    summary = (
+        "Low back pain after lifting. The provider noted negative hip and lumbar x-ray under "
+        "the treatment plan. Physical therapy was also being requested."
+    )
+    row = {"case_summary": summary, "service": "X-Ray of the lumbar spine"}
+    status = {c.code: c.status for c in assess(row).criteria}
+    assert status["change_since_prior_imaging"] == NOT_MET
+
+
 # -------------------------------------------------------------------- agreement measurement
 def _gold_and_items():
     items = pd.DataFrame(
