@@ -34,32 +34,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.rationale_gold import GOLD_FILE, GoldError
+from analysis.rationale_gold import load_gold as _checked_gold
+
 MET, NOT_MET, NOT_DOCUMENTED, NOT_ASSESSED = "met", "not_met", "not_documented", "not_assessed"
 GOLD_STATUSES = (MET, NOT_MET, NOT_DOCUMENTED)
 #: The criteria the summary's status functions read.
 SUMMARY_CRITERIA = ("objective_findings", "functional_improvement", "failed_conservative_care")
-GOLD_FILE = Path(__file__).resolve().parent / "gold" / "rationale_gold.json"
 
 StatusOf = Callable[[Mapping], dict[str, str]]
 
 
-class GoldFileError(ValueError):
-    """A gold file cannot be read; the message names the file and the fix."""
-
-
 def load_gold(paths: Iterable[Path]) -> list[dict]:
-    """The gold items of one or more files (a JSON list, or an object with ``items``)."""
-    items: list[dict] = []
-    for path in map(Path, paths):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise GoldFileError(f"{path}: not a readable gold JSON file ({exc})") from exc
-        part = data.get("items") if isinstance(data, dict) else data
-        if not isinstance(part, list):
-            raise GoldFileError(f"{path}: expected a list of items or an object with 'items'")
-        items += part
-    return items
+    """The checked gold items of one or more files (:func:`analysis.rationale_gold.load_gold`)."""
+    return [item for path in paths for item in _checked_gold(path)]
 
 
 def _status(value) -> str:
@@ -217,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         gold = load_gold(args.gold or [GOLD_FILE])
-    except GoldFileError as exc:
+    except GoldError as exc:
         print(f"error: {exc} (give the gold with --gold FILE)", file=sys.stderr)
         return 2
     from data.ingest import dataset_or_shared_letters

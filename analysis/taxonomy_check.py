@@ -15,13 +15,13 @@ peri-operative recall and precision, with the disagreements when ``--errors``.
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-GOLD_FILE = Path(__file__).resolve().parent / "gold" / "rationale_gold.json"
+from analysis.rationale_gold import GOLD_FILE
+from analysis.rationale_gold import load_gold as _checked_gold
 
 #: What the taxonomy must reach on the training letters (issue 15).
 TARGETS = {
@@ -60,10 +60,9 @@ class TaxonomyCheck:
 
 
 def load_gold(path: Path = GOLD_FILE) -> dict[tuple[str, int], dict]:
-    """Gold items by (letter_id, item_index)."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    items = data["items"] if isinstance(data, dict) else data
-    return {(str(g["letter_id"]), int(g["item_index"])): g for g in items}
+    """The checked gold items (:func:`analysis.rationale_gold.load_gold`) by (letter_id,
+    item_index)."""
+    return {(str(g["letter_id"]), int(g["item_index"])): g for g in _checked_gold(path)}
 
 
 def check(items: pd.DataFrame, gold: dict[tuple[str, int], dict]) -> TaxonomyCheck:
