@@ -34,8 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.rationale_gold import GOLD_FILE, GoldError
-from analysis.rationale_gold import load_gold as _checked_gold
+from analysis.rationale_gold import GOLD_FILE
 
 MET, NOT_MET, NOT_DOCUMENTED, NOT_ASSESSED = "met", "not_met", "not_documented", "not_assessed"
 GOLD_STATUSES = (MET, NOT_MET, NOT_DOCUMENTED)
@@ -45,9 +44,26 @@ SUMMARY_CRITERIA = ("objective_findings", "functional_improvement", "failed_cons
 StatusOf = Callable[[Mapping], dict[str, str]]
 
 
+class GoldFileError(ValueError):
+    """A gold file cannot be read; the message names the file and the fix."""
+
+
 def load_gold(paths: Iterable[Path]) -> list[dict]:
-    """The checked gold items of one or more files (:func:`analysis.rationale_gold.load_gold`)."""
-    return [item for path in paths for item in _checked_gold(path)]
+    """The gold items of one or more files (a JSON list, or an object with ``items``).
+
+    Lenient on purpose, unlike :func:`analysis.rationale_gold.load_gold`: a labeller's
+    partial file of criterion statements (no decision, no reasons) is measured too."""
+    items: list[dict] = []
+    for path in map(Path, paths):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise GoldFileError(f"{path}: not a readable gold JSON file ({exc})") from exc
+        part = data.get("items") if isinstance(data, dict) else data
+        if not isinstance(part, list):
+            raise GoldFileError(f"{path}: expected a list of items or an object with 'items'")
+        items += part
+    return items
 
 
 def _status(value) -> str:
@@ -205,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         gold = load_gold(args.gold or [GOLD_FILE])
-    except GoldError as exc:
+    except GoldFileError as exc:
         print(f"error: {exc} (give the gold with --gold FILE)", file=sys.stderr)
         return 2
     from data.ingest import dataset_or_shared_letters
